@@ -1,0 +1,56 @@
+# Réemploi — every set-up step lives here, so a fresh machine needs only Python 3.11 and make.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK := $(BIN)/flask --app wsgi
+
+.PHONY: run install install-dev migrate demo test lint test-postgres bench loadtest translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+install: $(VENV)/.runtime translations
+install-dev: $(VENV)/.dev translations
+
+translations: | $(BIN)/python
+	@test -x $(BIN)/pybabel || $(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+instance/config.py: | $(VENV)/.runtime
+	$(BIN)/python -m app.setup_instance
+
+migrate: install instance/config.py
+	$(FLASK) db upgrade
+
+demo: migrate
+	$(FLASK) reemploi seed-demo
+
+## make run: install, migrate, load the demo data once, serve on http://$(HOST):$(PORT)
+run: demo
+	FLASK_DEVELOPMENT=true $(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: install, lint, then the whole suite (browser tests included)
+test: install-dev lint
+	$(BIN)/python -m pytest
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## make test-postgres: the same suite against a throwaway PostgreSQL cluster
+test-postgres: install-dev
+	bash scripts/with-postgres.sh $(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage
