@@ -1,0 +1,150 @@
+"""Who may reach what: every route × method × role, htmx partials and photos included.
+
+Each feature adds its routes to ROUTES. A URL template may use {listing} (a published listing of
+`owner`), {pending} (a pending listing of `owner`), {photo} (a photo of the pending listing),
+{user} (the `other` agent's id). Expectations: OK (2xx, or 3xx not to the sign-in page),
+LOGIN (sent to the sign-in page), DENIED (403 or 404), any other int (that exact status).
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import RequestRedirect
+
+from tests.conftest import Factory, sign_in
+
+OK, LOGIN, DENIED = "ok", "login", "denied"
+ROLES = ("anonymous", "owner", "other", "moderator")
+
+
+def everyone(expected):
+    return dict.fromkeys(ROLES, expected)
+
+
+def signed_in(expected, moderator=None):
+    return {
+        "anonymous": LOGIN,
+        "owner": expected,
+        "other": expected,
+        "moderator": moderator or expected,
+    }
+
+
+def owner_only(expected=OK):
+    """The poster and moderators; other agents are denied."""
+    return {"anonymous": LOGIN, "owner": expected, "other": DENIED, "moderator": expected}
+
+
+def moderators_only(expected=OK):
+    return {"anonymous": LOGIN, "owner": DENIED, "other": DENIED, "moderator": expected}
+
+
+# (method, url template, expectations by role, form data for POST)
+ROUTES: list[tuple[str, str, dict, dict | None]] = [
+    ("GET", "/healthz", everyone(OK), None),
+    ("GET", "/theme.css", everyone(OK), None),
+    ("GET", "/connexion", {**everyone(OK)}, None),
+    ("POST", "/connexion", everyone(OK), {"email": "", "password": ""}),
+    ("GET", "/", signed_in(OK), None),
+    ("POST", "/deconnexion", everyone(LOGIN), {}),  # signs out, then shows the sign-in page
+    ("GET", "/profil", signed_in(OK), None),
+    ("POST", "/profil", signed_in(OK), {"name": ""}),
+    ("GET", "/bienvenue", signed_in(OK), None),
+    ("POST", "/bienvenue", signed_in(OK), {"name": ""}),
+    ("POST", "/langue/en", everyone(OK), {}),
+    ("GET", "/annonces/", signed_in(OK), None),
+]
+
+
+@pytest.fixture
+def world(app):
+    make = Factory(app)
+    owner = make.user(email="owner@example.org")
+    other = make.user(email="other@example.org")
+    moderator = make.moderator(email="moderator@example.org")
+    published = make.listing(poster=owner, status="published")
+    pending = make.listing(poster=owner, status="pending")
+    photo_id = _add_photo(app, pending, owner)
+    values = {
+        "listing": published.id,
+        "pending": pending.id,
+        "photo": photo_id,
+        "user": other.id,
+    }
+    return {"owner": owner, "other": other, "moderator": moderator, "values": values}
+
+
+def _add_photo(app, listing, owner):
+    from app.extensions import db
+    from app.models import Photo
+    from app.photos import store_photo
+    from tests.conftest import image_bytes
+
+    with app.test_request_context():
+        stored = store_photo(image_bytes())
+        photo = Photo(
+            listing_id=listing.id,
+            uploaded_by_id=owner.id,
+            stored_name=stored.stored_name,
+            width=stored.width,
+            height=stored.height,
+        )
+        db.session.add(photo)
+        db.session.commit()
+        return photo.id
+
+
+def _client_for(app, world, role):
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, world[role])
+    return client
+
+
+def _classify(response) -> str | int:
+    location = response.headers.get("Location", "") or response.headers.get("HX-Redirect", "")
+    if response.status_code in (302, 303, 204) and "/connexion" in location:
+        return LOGIN
+    if response.status_code in (403, 404):
+        return DENIED
+    if response.status_code < 400 or response.status_code == 422:  # 422: reached, input refused
+        return OK
+    return response.status_code
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(app, world, role, htmx):
+    headers = {"HX-Request": "true"} if htmx else {}
+    failures = []
+    for method, template, expected, data in ROUTES:
+        client = _client_for(app, world, role)  # fresh: a POST may sign out or change state
+        url = template.format(**world["values"])
+        response = client.open(url, method=method, data=data, headers=headers)
+        got = _classify(response)
+        response.close()
+        if got != expected[role]:
+            failures.append(f"{method} {url}: expected {expected[role]}, got {got}")
+    assert failures == []
+
+
+def test_every_route_and_method_is_in_the_matrix(app, world):
+    """A new route cannot ship without its line in ROUTES."""
+    adapter = app.url_map.bind("localhost")
+    covered = set()
+    for method, template, _expected, _data in ROUTES:
+        url = template.format(**world["values"])
+        try:
+            endpoint, _args = adapter.match(url.split("?")[0], method=method)
+        except (NotFound, MethodNotAllowed, RequestRedirect):
+            continue
+        covered.add((endpoint, method))
+    missing = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            if (rule.endpoint, method) not in covered:
+                missing.append(f"{method} {rule.rule}")
+    assert missing == []
