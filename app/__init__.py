@@ -8,7 +8,8 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import Defaults
-from .extensions import csrf, db, login_manager, mail, migrate
+from .extensions import csrf, db, login_manager, migrate
+from .extensions import mail as mail_extension  # `mail` is also the name of the app.mail package
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +34,7 @@ def create_app(test_config=None):
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     login_manager.init_app(app)
     csrf.init_app(app)
-    mail.init_app(app)
+    mail_extension.init_app(app)
 
     from .database import init_database
     from .i18n import init_i18n

@@ -92,7 +92,10 @@ def set_security_headers(response: Response) -> Response:
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.headers.get("HX-Request") is not None or g.get("varies_on_htmx"):
         response.vary.add("HX-Request")
-    if current_user and current_user.is_authenticated and request.endpoint != "static":
+    if g.get("private_cache"):
+        # Photos never change once stored (random names): the agent's browser may keep them.
+        headers["Cache-Control"] = "private, max-age=86400"
+    elif current_user and current_user.is_authenticated and request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
     return response
 

@@ -18,6 +18,11 @@ config.set_main_option(
 )
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave the search tables and triggers of the migrations out of autogenerate."""
+    return not (type_ == "table" and name.startswith("listing_fts"))
+
+
 def run_migrations_offline():
     """Write the SQL instead of running it (`flask db upgrade --sql`)."""
     context.configure(
@@ -41,6 +46,7 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("include_object", include_object)
 
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_db.metadata, **conf_args)

@@ -54,6 +54,20 @@ ROUTES: list[tuple[str, str, dict, dict | None]] = [
     ("POST", "/bienvenue", signed_in(OK), {"name": ""}),
     ("POST", "/langue/en", everyone(OK), {}),
     ("GET", "/annonces/", signed_in(OK), None),
+    ("GET", "/annonces/?q=objet&category=1", signed_in(OK), None),
+    ("GET", "/annonces/nouvelle", signed_in(OK), None),
+    ("POST", "/annonces/nouvelle", signed_in(OK), {"title": ""}),
+    ("GET", "/annonces/poids-estime?category_id=1&quantity=2", signed_in(OK), None),
+    ("GET", "/annonces/{listing}", signed_in(OK), None),
+    ("GET", "/annonces/{pending}", owner_only(), None),
+    ("GET", "/annonces/{listing}/modifier", owner_only(), None),
+    ("GET", "/annonces/{pending}/modifier", owner_only(), None),
+    ("POST", "/annonces/{listing}/modifier", owner_only(), {"title": ""}),
+    ("POST", "/annonces/{pending}/modifier", owner_only(), {"title": ""}),
+    ("GET", "/mes-annonces", signed_in(OK), None),
+    ("GET", "/photos/{photo}/thumb", owner_only(), None),
+    ("GET", "/photos/{photo}/display", owner_only(), None),
+    ("GET", "/photos/{photo}/original", {**owner_only(DENIED)}, None),
 ]
 
 

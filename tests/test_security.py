@@ -54,8 +54,9 @@ def test_hsts_only_over_https(client):
 
 def test_pages_have_no_inline_script_or_style(client, make):
     sign_in(client, make.user())
-    for route in ("/connexion", "/annonces/", "/profil"):
+    for route in ("/connexion", "/annonces/", "/profil", "/annonces/nouvelle", "/mes-annonces"):
         html = client.get(route).get_data(as_text=True)
+        assert '="None"' not in html, route
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), route
         assert "<style" not in html and "style=" not in html, route
         assert not re.search(r"\son[a-z]+=", html), route

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
+from ..forms import select_choices
 from ..models import Organisation, Service, SignInAttempt, User, utcnow
 from ..security import current_path, log_event, safe_next
 from .forms import LoginForm, ProfileForm
@@ -172,9 +173,10 @@ def _service_choices():
         .where(Service.active.is_(True))
         .order_by(Organisation.name, Service.name)
     ).all()
-    return [(0, _("— Choisissez votre service —"))] + [
-        (sid, f"{org} — {name}") for sid, name, org in rows
-    ]
+    return select_choices(
+        [(0, _("— Choisissez votre service —"))]
+        + [(sid, f"{org} — {name}") for sid, name, org in rows]
+    )
 
 
 def _edit_profile(template: str, success_message: str, default_next: str):
