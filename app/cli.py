@@ -1,5 +1,7 @@
 """`flask reemploi …`: the project's commands for IT and cron."""
 
+from pathlib import Path
+
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -53,6 +55,36 @@ def create_user_command(email, name, moderator, service_id, password):
     db.session.commit()
     role = "modérateur" if moderator else "agent"
     click.echo(f"Compte créé : {email} ({role}).")
+
+
+@reemploi.command("backup")
+@click.argument("destination", type=click.Path(file_okay=False, path_type=Path))
+def backup_command(destination):
+    """Copy the database (online, checked) and the photos into a new folder."""
+    from .backup import BackupError, backup
+
+    try:
+        manifest = backup(destination)
+    except BackupError as error:
+        raise click.ClickException(f"Sauvegarde impossible : {error}") from None
+    click.echo(
+        f"Sauvegarde faite dans {destination} ({manifest['engine']}, "
+        f"{manifest['photos']} fichiers photo)."
+    )
+
+
+@reemploi.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.confirmation_option(prompt="Remplacer la base et les photos actuelles par la sauvegarde ?")
+def restore_command(source):
+    """Replace the database and the photos by those of a backup folder (app stopped)."""
+    from .backup import BackupError, restore
+
+    try:
+        manifest = restore(source)
+    except BackupError as error:
+        raise click.ClickException(f"Restauration impossible : {error}") from None
+    click.echo(f"Sauvegarde du {manifest['created_at']} restaurée.")
 
 
 def init_app(app: Flask) -> None:
