@@ -106,7 +106,13 @@ def restore(source: Path) -> dict:
         db.session.remove()
         db.engine.dispose()
         _run_pg(
-            ["pg_restore", "--clean", "--if-exists", "--no-owner", str(source / manifest["database"])],
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                str(source / manifest["database"]),
+            ],
             url,
         )
     uploads = Path(current_app.config["UPLOAD_FOLDER"])

@@ -177,6 +177,12 @@ class Listing(db.Model):
         sa.CheckConstraint("estimated_value >= 0", name="value_non_negative"),
         sa.CheckConstraint("weight_kg IS NULL OR weight_kg >= 0", name="weight_non_negative"),
         sa.Index("ix_listing_status_published_at", "status", "published_at"),
+        # One per browse filter (created in migration 0002).
+        sa.Index("ix_listing_status_category_id", "status", "category_id"),
+        sa.Index("ix_listing_status_site_id", "status", "site_id"),
+        sa.Index("ix_listing_status_poster_service_id", "status", "poster_service_id"),
+        sa.Index("ix_listing_status_condition", "status", "condition"),
+        sa.Index("ix_listing_status_available_from", "status", "available_from"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(sa.String(120))

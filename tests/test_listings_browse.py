@@ -247,3 +247,17 @@ def test_listing_page_runs_a_fixed_number_of_queries(app, make):
     with count_queries(app) as second:
         client.get(f"/annonces/{many.id}")
     assert len(first) == len(second) <= 10
+
+
+def test_search_finds_a_listing_only_while_it_is_online(app, agent_client, make):
+    from app.models import Listing
+
+    listing = make.listing(title="Vestiaire métallique", status="pending")
+    assert titles(agent_client.get("/annonces/?q=vestiaire")) == []
+    for status, found in (("published", True), ("reserved", True), ("closed", False)):
+        with app.app_context():
+            db.session.get(Listing, listing.id).status = status
+            db.session.commit()
+        assert (titles(agent_client.get("/annonces/?q=vestiaire")) == ["Vestiaire métallique"]) is (
+            found
+        ), status

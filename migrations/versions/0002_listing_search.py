@@ -1,4 +1,7 @@
-"""French full-text search of listings: FTS5 on SQLite, a french tsvector on PostgreSQL.
+"""Search and browse: French full-text search of listings, indexes for every filter.
+
+FTS5 on SQLite, a french tsvector on PostgreSQL. Only listings online (published or reserved)
+are indexed: the search index stays the size of what agents can find.
 
 Revision ID: 0002
 Revises: 0001
@@ -19,17 +22,19 @@ SQLITE_UP = [
     """CREATE VIRTUAL TABLE listing_fts USING fts5(
         title, description, category, tokenize = 'unicode61 remove_diacritics 2'
     )""",
-    """CREATE TRIGGER listing_fts_insert AFTER INSERT ON listing BEGIN
+    """CREATE TRIGGER listing_fts_insert AFTER INSERT ON listing
+        WHEN new.status IN ('published', 'reserved') BEGIN
         INSERT INTO listing_fts(rowid, title, description, category)
         VALUES (new.id, new.title, new.description,
                 (SELECT name FROM category WHERE id = new.category_id));
     END""",
-    """CREATE TRIGGER listing_fts_update AFTER UPDATE OF title, description, category_id
+    """CREATE TRIGGER listing_fts_update AFTER UPDATE OF title, description, category_id, status
         ON listing BEGIN
         DELETE FROM listing_fts WHERE rowid = old.id;
         INSERT INTO listing_fts(rowid, title, description, category)
-        VALUES (new.id, new.title, new.description,
-                (SELECT name FROM category WHERE id = new.category_id));
+        SELECT new.id, new.title, new.description,
+               (SELECT name FROM category WHERE id = new.category_id)
+        WHERE new.status IN ('published', 'reserved');
     END""",
     """CREATE TRIGGER listing_fts_delete AFTER DELETE ON listing BEGIN
         DELETE FROM listing_fts WHERE rowid = old.id;
@@ -40,7 +45,8 @@ SQLITE_UP = [
     END""",
     """INSERT INTO listing_fts(rowid, title, description, category)
         SELECT listing.id, listing.title, listing.description, category.name
-        FROM listing JOIN category ON category.id = listing.category_id""",
+        FROM listing JOIN category ON category.id = listing.category_id
+        WHERE listing.status IN ('published', 'reserved')""",
 ]
 
 SQLITE_DOWN = [
@@ -62,6 +68,10 @@ POSTGRES_UP = [
     "CREATE INDEX ix_listing_fts_document ON listing_fts USING gin (document)",
     """CREATE FUNCTION listing_fts_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
+        IF NEW.status NOT IN ('published', 'reserved') THEN
+            DELETE FROM listing_fts WHERE listing_id = NEW.id;
+            RETURN NEW;
+        END IF;
         INSERT INTO listing_fts(listing_id, document)
         SELECT NEW.id, to_tsvector('french', reemploi_fold(
             coalesce(NEW.title, '') || ' ' || coalesce(NEW.description, '') || ' ' ||
@@ -71,7 +81,7 @@ POSTGRES_UP = [
     END $$""",
     """CREATE TRIGGER listing_fts_insert AFTER INSERT ON listing
         FOR EACH ROW EXECUTE FUNCTION listing_fts_refresh()""",
-    """CREATE TRIGGER listing_fts_update AFTER UPDATE OF title, description, category_id
+    """CREATE TRIGGER listing_fts_update AFTER UPDATE OF title, description, category_id, status
         ON listing FOR EACH ROW EXECUTE FUNCTION listing_fts_refresh()""",
     """CREATE FUNCTION listing_fts_category_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -85,7 +95,8 @@ POSTGRES_UP = [
     """INSERT INTO listing_fts(listing_id, document)
         SELECT l.id, to_tsvector('french', reemploi_fold(
             coalesce(l.title, '') || ' ' || coalesce(l.description, '') || ' ' || c.name))
-        FROM listing l JOIN category c ON c.id = l.category_id""",
+        FROM listing l JOIN category c ON c.id = l.category_id
+        WHERE l.status IN ('published', 'reserved')""",
 ]
 
 POSTGRES_DOWN = [
@@ -104,7 +115,18 @@ def _run(statements):
         op.execute(statement)
 
 
+BROWSE_INDEXES = {
+    "ix_listing_status_category_id": ["status", "category_id"],
+    "ix_listing_status_site_id": ["status", "site_id"],
+    "ix_listing_status_poster_service_id": ["status", "poster_service_id"],
+    "ix_listing_status_condition": ["status", "condition"],
+    "ix_listing_status_available_from": ["status", "available_from"],
+}
+
+
 def upgrade():
+    for name, columns in BROWSE_INDEXES.items():
+        op.create_index(name, "listing", columns)
     dialect = op.get_bind().dialect.name
     _run(POSTGRES_UP if dialect == "postgresql" else SQLITE_UP)
 
@@ -112,3 +134,5 @@ def upgrade():
 def downgrade():
     dialect = op.get_bind().dialect.name
     _run(POSTGRES_DOWN if dialect == "postgresql" else SQLITE_DOWN)
+    for name in BROWSE_INDEXES:
+        op.drop_index(name, "listing")
