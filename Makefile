@@ -25,7 +25,7 @@ install-dev: $(VENV)/.dev translations
 
 translations: | $(BIN)/python
 	@test -x $(BIN)/pybabel || $(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
 
 instance/config.py: | $(VENV)/.runtime
 	$(BIN)/python -m app.setup_instance
@@ -54,3 +54,8 @@ test-postgres: install-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .coverage
+
+## make bench: a large data set served by gunicorn (2 workers), each route loaded with wrk
+bench: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "Install wrk: apt-get install wrk"; exit 2; }
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
