@@ -59,3 +59,7 @@ clean:
 bench: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || { echo "Install wrk: apt-get install wrk"; exit 2; }
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+## make loadtest: 4 gunicorn workers under a mixed read/write load, then with a worker killed
+loadtest: install
+	$(BIN)/python -m bench.loadtest $(LOAD_ARGS)
