@@ -230,3 +230,20 @@ def scalar(app, statement):
 
 def count_rows(app, model) -> int:
     return scalar(app, sa.select(sa.func.count()).select_from(model))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say plainly how many browser tests ran, so a skipped browser never goes unnoticed."""
+    counts = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        counts[outcome] = sum(
+            1
+            for report in terminalreporter.stats.get(outcome, [])
+            if "/e2e/" in getattr(report, "nodeid", "").replace("\\", "/")
+            and getattr(report, "when", "call") in ("call", "setup")
+        )
+    if any(counts.values()):
+        terminalreporter.write_line(
+            "browser tests (Chromium): "
+            + ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
+        )

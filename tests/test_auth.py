@@ -294,3 +294,18 @@ def test_identity_change_at_the_web_server_switches_the_session(remote_app, make
         as_text=True
     )
     assert "Bruno Agent" in html and "Alice Agent" not in html
+
+
+def test_sign_ins_and_denials_are_logged_on_one_line_without_secrets(client, make, caplog):
+    user = make.user()
+    with caplog.at_level("INFO", logger="reemploi.security"):
+        client.post("/connexion", data={"email": "x@y.fr\r\nforged: 1", "password": "s3cret!"})
+        sign_in(client, user)
+        client.get("/n-existe-pas")
+        client.get("/profil", headers={"HX-Request": "true"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "reemploi.security"]
+    assert any(line.startswith("signin.failed") for line in lines)
+    assert any(line.startswith(f"signin.ok email={user.email}") for line in lines)
+    assert all("\n" not in line and "\r" not in line for line in lines)
+    assert any("\\r\\n" in line for line in lines)
+    assert not any("s3cret" in line or PASSWORD in line for line in lines)
