@@ -62,9 +62,12 @@ class ClosureRefused(ValueError):
     """A closure the rules refuse; the message is French and says what to do instead."""
 
     def __init__(self, message, field: str | None = None):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
         self.field = field
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 def may_close(user: User, listing: Listing) -> bool:

@@ -14,6 +14,7 @@ from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from ..closure.rules import DESTINATION_LABELS
@@ -117,7 +118,7 @@ def xlsx_response(
     sheet.title = sheet_title[:31]
     sheet.append([str(c.title) for c in columns])
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     for row in rows:
         sheet.append([xlsx_cell(v, c.kind) for v, c in zip(row, columns, strict=True)])
     for index, column in enumerate(columns, start=1):

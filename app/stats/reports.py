@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..audit import record, snapshot
+from ..closure.rules import GRAM
 from ..extensions import db
 from ..models import Category, Listing, Transfer, User, WeightReport, utcnow
 from . import periods
@@ -40,8 +41,11 @@ class ReportRefused(ValueError):
     """A change the report's state forbids; the message is French."""
 
     def __init__(self, message):
-        super().__init__(str(message))
+        super().__init__(message)
         self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
 
 
 class ReportFrozen(ReportRefused):
@@ -193,9 +197,9 @@ def correct_weight(
     if report_of(period) is not None:
         raise ReportFrozen()
     before = snapshot(transfer, ("weight_share_kg", "co2e_share_kg", "weight_corrected_at"))
-    transfer.weight_share_kg = weight_kg
+    transfer.weight_share_kg = weight_kg.quantize(GRAM, ROUND_HALF_UP)
     if co2e_kg is not None:
-        transfer.co2e_share_kg = co2e_kg
+        transfer.co2e_share_kg = co2e_kg.quantize(GRAM, ROUND_HALF_UP)
     transfer.weight_corrected_at = utcnow()
     after = snapshot(transfer, ("weight_share_kg", "co2e_share_kg", "weight_corrected_at"))
     record("transfer.weight_corrected", transfer, before=before, after=after, actor=actor)
