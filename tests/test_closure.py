@@ -402,3 +402,36 @@ def test_value_is_shown_on_the_closure_page_to_the_poster(client, make, people):
     listing = make.listing(poster=people["poster"], estimated_value=D("1234.50"))
     sign_in(client, people["poster"])
     assert "1\u202f234,50\u00a0€" in client.get(url(listing.id)).get_data(as_text=True)
+
+
+def test_closed_listing_stays_in_mes_annonces_with_its_reason(client, make, people):
+    listing = make.listing(poster=people["poster"], title="Tapis de sol")
+    sign_in(client, people["poster"])
+    response = client.post(url(listing.id), data={"reason": "discarded"})
+    assert response.headers["Location"].endswith(f"/mes-annonces#listing-{listing.id}")
+    html = client.get("/mes-annonces").get_data(as_text=True)
+    closed = html[html.index('id="group-closed"') :]
+    assert "Tapis de sol" in closed
+    assert "Motif : Jeté." in closed
+    assert url(listing.id) not in html  # nothing left to close
+
+
+@pytest.mark.parametrize(
+    ("who", "shown"), [("poster", True), ("moderator", True), ("other", False)]
+)
+def test_detail_page_offers_the_closure_link_to_the_poster_and_moderators(
+    client, make, people, who, shown
+):
+    listing = make.listing(poster=people["poster"])
+    sign_in(client, people[who])
+    html = client.get(f"/annonces/{listing.id}").get_data(as_text=True)
+    assert (url(listing.id) in html) is shown
+    if who == "poster":
+        assert url(listing.id) in client.get("/mes-annonces").get_data(as_text=True)
+
+
+def test_moderator_goes_back_to_the_listing_after_closing_it(client, make, people):
+    listing = make.listing(poster=people["poster"])
+    sign_in(client, people["moderator"])
+    response = client.post(url(listing.id), data={"reason": "unavailable"})
+    assert response.headers["Location"].endswith(f"/annonces/{listing.id}")

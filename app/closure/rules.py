@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..audit import record, snapshot
 from ..extensions import db
+from ..listings.rules import is_owner_or_moderator
 from ..models import (
     CLOSURE_REASONS,
     DISCARD_DESTINATIONS,
@@ -72,7 +73,7 @@ class ClosureRefused(ValueError):
 
 def may_close(user: User, listing: Listing) -> bool:
     """The poster and the moderators may close a listing."""
-    return bool(user.is_moderator or listing.poster_id == user.id)
+    return is_owner_or_moderator(listing, user)
 
 
 def allowed_reasons(listing: Listing) -> tuple[str, ...]:

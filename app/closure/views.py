@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..listings.rules import can_view
 from ..models import Listing, Service, User
 from .forms import ClosureForm
 from .rules import (
@@ -22,7 +23,7 @@ bp = Blueprint("closure", __name__)
 
 
 def _listing_to_close(listing_id: int) -> Listing:
-    """The listing, if the current user may close it: 404 if unknown or unseen, else 403."""
+    """The listing, if the current user may close it: 404 if unknown or not theirs to see."""
     statement = (
         db.select(Listing)
         .where(Listing.id == listing_id)
@@ -38,13 +39,15 @@ def _listing_to_close(listing_id: int) -> Listing:
     if listing is None:
         abort(404)
     if not may_close(current_user, listing):
-        abort(403 if listing.is_visible_to_all else 404)
+        abort(403 if can_view(listing, current_user) else 404)
     return listing
 
 
 def after_close_url(listing: Listing) -> str:
-    """Where the poster goes once the closure is recorded."""
-    return url_for("listings.index")
+    """The poster goes back to Mes annonces (where a closed listing stays), a moderator to it."""
+    if listing.poster_id == current_user.id:
+        return url_for("listings.mine", _anchor=f"listing-{listing.id}")
+    return url_for("listings.detail", listing_id=listing.id)
 
 
 @bp.route("/annonces/<int:listing_id>/cloturer", methods=["GET", "POST"])
