@@ -14,6 +14,7 @@ from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -113,27 +114,38 @@ def xlsx_response(
     filename: str, sheet_title: str, columns: Sequence[Column], rows: Iterable[Sequence]
 ) -> Response:
     """One sheet, a bold header, numbers as numbers with French-friendly formats."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = sheet_title[:31]
-    sheet.append([str(c.title) for c in columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        sheet.append([xlsx_cell(v, c.kind) for v, c in zip(row, columns, strict=True)])
+    workbook = Workbook(write_only=True)  # streams rows: thousands of lines stay quick
+    sheet = workbook.create_sheet(sheet_title[:31])
     for index, column in enumerate(columns, start=1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = max(12, min(40, len(str(column.title)) + 4))
-        number_format = NUMBER_FORMATS.get(column.kind)
-        if number_format:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = number_format
+        width = max(12, min(40, len(str(column.title)) + 4))
+        sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    sheet.append([_styled(sheet, str(c.title), font=bold) for c in columns])
+    formats = [NUMBER_FORMATS.get(c.kind) for c in columns]
+    for row in rows:
+        sheet.append(
+            [
+                _styled(sheet, xlsx_cell(v, c.kind), number_format=f)
+                for v, c, f in zip(row, columns, formats, strict=True)
+            ]
+        )
     buffer = io.BytesIO()
     workbook.save(buffer)
     response = Response(buffer.getvalue(), mimetype=XLSX_TYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def _styled(sheet, value, *, font=None, number_format=None):
+    if font is None and (number_format is None or value is None):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    if font is not None:
+        cell.font = font
+    if number_format is not None:
+        cell.number_format = number_format
+    return cell
 
 
 def file_stem(name: str, period: Period) -> str:
@@ -221,6 +233,8 @@ def listing_rows(period: Period) -> list[tuple]:
             sa.func.sum(Transfer.quantity).label("quantity"),
             money_sum(Transfer.value_share).label("value"),
         )
+        .join(Listing, Transfer.listing_id == Listing.id)
+        .where(in_period(Listing.created_at, period))
         .group_by(Transfer.listing_id)
         .subquery("exchanged")
     )

@@ -183,22 +183,9 @@ def report(key):
         "stats/report.html",
         **context,
         basis_labels=reports.BASIS_LABELS,
-        correction_forms=_correction_forms(context),
+        correction_forms={},
         confirm=ConfirmForm(),
     )
-
-
-def _correction_forms(context: dict) -> dict[int, WeightCorrectionForm]:
-    if context["report"] is not None:
-        return {}
-    return {
-        item.transfer_id: WeightCorrectionForm(
-            formdata=None,
-            prefix=f"t{item.transfer_id}",
-            data={"weight_kg": item.weight_kg, "co2e_kg": item.co2e_kg},
-        )
-        for item in context["items"]
-    }
 
 
 @bp.route(f"/bilans/<key>/export.<{FORMATS}:fmt>")
@@ -235,8 +222,7 @@ def correct_weight(key, transfer_id):
         flash(_("Poids corrigé pour l'échange n° %(id)d.", id=transfer.id), "success")
         return redirect(url_for("stats.report", key=period.key, _anchor=f"echange-{transfer.id}"))
     context = _report_context(period)
-    forms = _correction_forms(context)
-    forms[transfer_id] = form
+    forms = {transfer_id: form}
     return (
         render_template(
             "stats/report.html",
