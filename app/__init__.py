@@ -46,11 +46,13 @@ def create_app(test_config=None):
 
     _wrap_proxies(app)
 
-    from . import auth, cli, listings, main
+    from . import auth, cli, closure, listings, main, stats
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(listings.bp)
+    app.register_blueprint(closure.bp)
+    app.register_blueprint(stats.bp)
     cli.init_app(app)
     return app
 

@@ -159,6 +159,7 @@ class Category(db.Model):
 LISTING_STATUSES = ("pending", "published", "reserved", "rejected", "closed")
 CONDITIONS = ("new", "good", "used", "to_repair")
 CLOSURE_REASONS = ("exchanged", "discarded", "unavailable")
+DISCARD_DESTINATIONS = ("waste_centre", "recycling", "other")
 
 
 class Listing(db.Model):
@@ -169,6 +170,11 @@ class Listing(db.Model):
         sa.CheckConstraint(
             "closure_reason IS NULL OR closure_reason IN ('exchanged', 'discarded', 'unavailable')",
             name="closure_reason_known",
+        ),
+        sa.CheckConstraint(
+            "discard_destination IS NULL OR "
+            "discard_destination IN ('waste_centre', 'recycling', 'other')",
+            name="discard_destination_known",
         ),
         sa.CheckConstraint("quantity >= 1", name="quantity_positive"),
         sa.CheckConstraint(
@@ -202,12 +208,14 @@ class Listing(db.Model):
     rejection_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     reserved_for_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closure_reason: Mapped[str | None] = mapped_column(sa.String(16))
     closure_detail: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Where a discarded item went (déchetterie, filière de recyclage, autre), when the poster says.
+    discard_destination: Mapped[str | None] = mapped_column(sa.String(16))
     professional_use_confirmed: Mapped[bool] = mapped_column(default=False)
 
     category: Mapped[Category] = relationship()
@@ -286,6 +294,9 @@ class Transfer(db.Model):
     co2e_share_kg: Mapped[Decimal] = mapped_column(Kilograms, default=Decimal("0"))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user_account.id"))
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    # Set when a moderator corrected the estimated weight for the six-monthly report.
+    weight_corrected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     listing: Mapped[Listing] = relationship(back_populates="transfers")
     receiving_service: Mapped[Service] = relationship()

@@ -2,7 +2,8 @@
 
 Each feature adds its routes to ROUTES. A URL template may use {listing} (a published listing of
 `owner`), {pending} (a pending listing of `owner`), {photo} (a photo of the pending listing),
-{user} (the `other` agent's id). Expectations: OK (2xx, or 3xx not to the sign-in page),
+{user} (the `other` agent's id), {transfer} (part of the published listing, exchanged today) and
+{half} (this half-year, e.g. 2026-S2). Expectations: OK (2xx, or 3xx not to the sign-in page),
 LOGIN (sent to the sign-in page), DENIED (403 or 404), any other int (that exact status).
 """
 
@@ -12,6 +13,7 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
+from app.stats.periods import half_year_of, paris_today
 from tests.conftest import Factory, sign_in
 
 OK, LOGIN, DENIED = "ok", "login", "denied"
@@ -68,6 +70,23 @@ ROUTES: list[tuple[str, str, dict, dict | None]] = [
     ("GET", "/photos/{photo}/thumb", owner_only(), None),
     ("GET", "/photos/{photo}/display", owner_only(), None),
     ("GET", "/photos/{photo}/original", {**owner_only(DENIED)}, None),
+    # Closing: the poster and moderators; another agent gets 403 (published) or 404 (pending).
+    ("GET", "/annonces/{listing}/cloturer", owner_only(), None),
+    ("POST", "/annonces/{listing}/cloturer", owner_only(), {}),  # 422: no reason given
+    ("GET", "/annonces/{pending}/cloturer", owner_only(), None),
+    # Statistics, exports and six-monthly reports: moderators only.
+    ("GET", "/statistiques/", moderators_only(), None),
+    ("GET", "/statistiques/?periode=month&mois=2025-03", moderators_only(), None),
+    ("GET", "/statistiques/export/echanges.csv", moderators_only(), None),
+    ("GET", "/statistiques/export/echanges.xlsx", moderators_only(), None),
+    ("GET", "/statistiques/export/annonces.csv?periode=year&annee=2025", moderators_only(), None),
+    ("GET", "/statistiques/export/annonces.xlsx", moderators_only(), None),
+    ("GET", "/statistiques/bilans", moderators_only(), None),
+    ("GET", "/statistiques/bilans/{half}", moderators_only(), None),
+    ("GET", "/statistiques/bilans/{half}/export.csv", moderators_only(), None),
+    ("GET", "/statistiques/bilans/{half}/export.xlsx", moderators_only(), None),
+    ("POST", "/statistiques/bilans/{half}/echanges/{transfer}/poids", moderators_only(), {}),
+    ("POST", "/statistiques/bilans/2025-S1/valider", moderators_only(), {}),
 ]
 
 
@@ -85,6 +104,8 @@ def world(app):
         "pending": pending.id,
         "photo": photo_id,
         "user": other.id,
+        "transfer": _add_transfer(app, published, other),
+        "half": half_year_of(paris_today()).key,
     }
     return {"owner": owner, "other": other, "moderator": moderator, "values": values}
 
@@ -107,6 +128,25 @@ def _add_photo(app, listing, owner):
         db.session.add(photo)
         db.session.commit()
         return photo.id
+
+
+def _add_transfer(app, listing, receiver):
+    from decimal import Decimal
+
+    from app.extensions import db
+    from app.models import Transfer
+
+    with app.app_context():
+        transfer = Transfer(
+            listing_id=listing.id,
+            quantity=1,
+            receiving_service_id=receiver.service_id,
+            value_share=Decimal("0"),
+            weight_share_kg=Decimal("0"),
+        )
+        db.session.add(transfer)
+        db.session.commit()
+        return transfer.id
 
 
 def _client_for(app, world, role):

@@ -29,6 +29,7 @@ def _execute(app, sql, **params):
         ("quantity_left", "-1"),
         ("estimated_value", "-1"),
         ("weight_kg", "-5"),
+        ("discard_destination", "'river'"),
     ],
 )
 def test_database_refuses_invalid_listing_values(app, make, column, value):

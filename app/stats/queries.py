@@ -1,0 +1,308 @@
+"""Every figure of the statistics, each computed by one SQL aggregate, money as Decimal.
+
+The exchanges (transfers) carry their own share of value, weight and CO2e, fixed when they were
+recorded; the listings figures use the listing's weight, else its category default × quantity.
+Periods are cut at midnight in Paris, so the same figure comes out on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from ..extensions import db
+from ..models import Category, Kilograms, Listing, Money, Organisation, Service, Transfer
+from .periods import PARIS, Period
+
+ZERO_EUROS = Decimal("0.00")
+ZERO_KG = Decimal("0.000")
+OUTCOMES = ("exchanged", "discarded", "unavailable", "open", "rejected")
+
+GivingService = aliased(Service, name="giving_service")
+GivingOrg = aliased(Organisation, name="giving_org")
+ReceivingService = aliased(Service, name="receiving_service")
+ReceivingOrg = aliased(Organisation, name="receiving_org")
+
+
+def period_bucket(column, periods: list[Period]) -> sa.Case:
+    """The key of the period (of consecutive ones) that `column`'s instant falls in.
+
+    A CASE on the UTC instants where each period ends: the same SQL on every database, and
+    periods cut at midnight Paris time (SQLite has no time zones). Filter on the whole range too.
+    """
+    return sa.case(*((column < p.end_utc, p.key) for p in periods), else_=sa.null())
+
+
+def in_period(column, period: Period):
+    return sa.and_(column >= period.start_utc, column < period.end_utc)
+
+
+def money_sum(column):
+    return sa.type_coerce(sa.func.coalesce(sa.func.sum(column), 0), Money)
+
+
+def kg_sum(column):
+    return sa.type_coerce(sa.func.coalesce(sa.func.sum(column), 0), Kilograms)
+
+
+def listing_weight_kg():
+    """SQL for a listing's weight: the poster's figure, else the category default × quantity."""
+    return sa.type_coerce(
+        sa.func.coalesce(Listing.weight_kg, Category.default_unit_weight_kg * Listing.quantity),
+        Kilograms,
+    )
+
+
+def listing_co2e_kg():
+    """SQL for the CO2e of a listing's whole quantity, from its category factor."""
+    return sa.type_coerce(Category.co2e_kg_per_unit * Listing.quantity, Kilograms)
+
+
+def outcome_of_listing():
+    """SQL for where a listing stands: its closure reason, 'open' or 'rejected'."""
+    return sa.case(
+        (Listing.status == "closed", Listing.closure_reason),
+        (Listing.status == "rejected", "rejected"),
+        else_="open",
+    )
+
+
+def _money(value) -> Decimal:
+    return ZERO_EUROS if value is None else Decimal(value).quantize(ZERO_EUROS)
+
+
+def _kg(value) -> Decimal:
+    return ZERO_KG if value is None else Decimal(value).quantize(ZERO_KG)
+
+
+@dataclass(frozen=True)
+class ExchangeFigures:
+    """What was exchanged: how many transfers and objects, their value, weight and CO2e."""
+
+    exchanges: int = 0
+    quantity: int = 0
+    value: Decimal = ZERO_EUROS
+    weight_kg: Decimal = ZERO_KG
+    co2e_kg: Decimal = ZERO_KG
+
+    @classmethod
+    def from_row(cls, row) -> ExchangeFigures:
+        return cls(
+            exchanges=int(row.exchanges or 0),
+            quantity=int(row.quantity or 0),
+            value=_money(row.value),
+            weight_kg=_kg(row.weight_kg),
+            co2e_kg=_kg(row.co2e_kg),
+        )
+
+
+def _exchange_columns():
+    return (
+        sa.func.count(Transfer.id).label("exchanges"),
+        sa.func.coalesce(sa.func.sum(Transfer.quantity), 0).label("quantity"),
+        money_sum(Transfer.value_share).label("value"),
+        kg_sum(Transfer.weight_share_kg).label("weight_kg"),
+        kg_sum(Transfer.co2e_share_kg).label("co2e_kg"),
+    )
+
+
+def exchange_totals(period: Period) -> ExchangeFigures:
+    """€ saved, exchanges, objects, kg and kg CO2e avoided by the exchanges of the period."""
+    row = db.session.execute(
+        sa.select(*_exchange_columns()).where(in_period(Transfer.at, period))
+    ).one()
+    return ExchangeFigures.from_row(row)
+
+
+@dataclass(frozen=True)
+class OutcomeLine:
+    outcome: str
+    listings: int
+    quantity: int
+    value: Decimal
+
+
+def outcome_split(period: Period) -> list[OutcomeLine]:
+    """The listings posted in the period, by where they stand now (one line per outcome)."""
+    outcome = outcome_of_listing().label("outcome")
+    rows = db.session.execute(
+        sa.select(
+            outcome,
+            sa.func.count(Listing.id).label("listings"),
+            sa.func.coalesce(sa.func.sum(Listing.quantity), 0).label("quantity"),
+            money_sum(Listing.estimated_value).label("value"),
+        )
+        .where(in_period(Listing.created_at, period))
+        .group_by(outcome)
+    ).all()
+    found = {row.outcome: row for row in rows}
+    return [
+        OutcomeLine(
+            outcome=name,
+            listings=int(found[name].listings) if name in found else 0,
+            quantity=int(found[name].quantity) if name in found else 0,
+            value=_money(found[name].value) if name in found else ZERO_EUROS,
+        )
+        for name in OUTCOMES
+    ]
+
+
+def listings_posted(split: list[OutcomeLine]) -> int:
+    """How many listings were posted in the period (the outcome split adds up to it)."""
+    return sum(line.listings for line in split)
+
+
+@dataclass(frozen=True)
+class BreakdownLine:
+    label: str
+    organisation: str
+    figures: ExchangeFigures
+    giving: str = ""
+    receiving: str = ""
+
+
+def exchanges_joined():
+    return (
+        sa.select()
+        .select_from(Transfer)
+        .join(Listing, Transfer.listing_id == Listing.id)
+        .join(GivingService, Listing.poster_service_id == GivingService.id)
+        .join(GivingOrg, GivingService.organisation_id == GivingOrg.id)
+        .join(ReceivingService, Transfer.receiving_service_id == ReceivingService.id)
+        .join(ReceivingOrg, ReceivingService.organisation_id == ReceivingOrg.id)
+    )
+
+
+def org_name(org) -> sa.ColumnElement:
+    return sa.func.coalesce(sa.func.nullif(org.short_name, ""), org.name)
+
+
+def flows_between_organisations(period: Period) -> list[BreakdownLine]:
+    """Exchanges by giving and receiving organisation (Agglo → Ville, Ville → Ville …)."""
+    giving, receiving = (
+        org_name(GivingOrg).label("giving"),
+        org_name(ReceivingOrg).label("receiving"),
+    )
+    rows = db.session.execute(
+        exchanges_joined()
+        .add_columns(giving, receiving, *_exchange_columns())
+        .where(in_period(Transfer.at, period))
+        .group_by(GivingOrg.id, ReceivingOrg.id, giving, receiving)
+        .order_by(giving, receiving)
+    ).all()
+    return [
+        BreakdownLine(
+            label=f"{row.giving} → {row.receiving}",
+            organisation="",
+            figures=ExchangeFigures.from_row(row),
+            giving=row.giving,
+            receiving=row.receiving,
+        )
+        for row in rows
+    ]
+
+
+def by_service(period: Period, side: str) -> list[BreakdownLine]:
+    """Exchanges by giving service (side='giving') or by receiving service ('receiving')."""
+    service, org = (
+        (GivingService, GivingOrg) if side == "giving" else (ReceivingService, ReceivingOrg)
+    )
+    organisation = org_name(org).label("org")
+    value = money_sum(Transfer.value_share)
+    rows = db.session.execute(
+        exchanges_joined()
+        .add_columns(service.name.label("name"), organisation, *_exchange_columns())
+        .where(in_period(Transfer.at, period))
+        .group_by(service.id, service.name, organisation)
+        .order_by(value.desc(), service.name)
+    ).all()
+    return [
+        BreakdownLine(label=row.name, organisation=row.org, figures=ExchangeFigures.from_row(row))
+        for row in rows
+    ]
+
+
+def by_category(period: Period) -> list[BreakdownLine]:
+    """Exchanges by category of the listing."""
+    value = money_sum(Transfer.value_share)
+    rows = db.session.execute(
+        sa.select(Category.name.label("name"), *_exchange_columns())
+        .select_from(Transfer)
+        .join(Listing, Transfer.listing_id == Listing.id)
+        .join(Category, Listing.category_id == Category.id)
+        .where(in_period(Transfer.at, period))
+        .group_by(Category.id, Category.name)
+        .order_by(value.desc(), Category.name)
+    ).all()
+    return [
+        BreakdownLine(label=row.name, organisation="", figures=ExchangeFigures.from_row(row))
+        for row in rows
+    ]
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    period: Period
+    figures: ExchangeFigures
+    listings_posted: int
+
+
+def monthly_trend(months: list[Period]) -> list[TrendPoint]:
+    """Per month: the exchanges' figures and the listings posted (two grouped queries)."""
+    if not months:
+        return []
+    whole = Period("custom", months[0].start, months[-1].end)
+    bucket = period_bucket(Transfer.at, months).label("bucket")
+    exchanges = {
+        row.bucket: ExchangeFigures.from_row(row)
+        for row in db.session.execute(
+            sa.select(bucket, *_exchange_columns())
+            .where(in_period(Transfer.at, whole))
+            .group_by(bucket)
+        ).all()
+    }
+    posted_bucket = period_bucket(Listing.created_at, months).label("bucket")
+    posted = dict(
+        db.session.execute(
+            sa.select(posted_bucket, sa.func.count(Listing.id))
+            .where(in_period(Listing.created_at, whole))
+            .group_by(posted_bucket)
+        )
+        .tuples()
+        .all()
+    )
+    return [
+        TrendPoint(
+            period=m,
+            figures=exchanges.get(m.key, ExchangeFigures()),
+            listings_posted=int(posted.get(m.key, 0)),
+        )
+        for m in months
+    ]
+
+
+def half_year_totals(half_years: list[Period]) -> dict[str, ExchangeFigures]:
+    """The exchanges' figures of each half-year, in one grouped query."""
+    if not half_years:
+        return {}
+    whole = Period("custom", half_years[0].start, half_years[-1].end)
+    bucket = period_bucket(Transfer.at, half_years).label("bucket")
+    return {
+        row.bucket: ExchangeFigures.from_row(row)
+        for row in db.session.execute(
+            sa.select(bucket, *_exchange_columns())
+            .where(in_period(Transfer.at, whole))
+            .group_by(bucket)
+        ).all()
+    }
+
+
+def first_activity_year() -> int | None:
+    """The year of the first listing ever posted (for the period choices)."""
+    first = db.session.execute(sa.select(sa.func.min(Listing.created_at))).scalar()
+    if first is None:
+        return None
+    return first.astimezone(PARIS).year
