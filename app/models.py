@@ -366,3 +366,11 @@ class WeightReport(db.Model):
     validated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     validated_by: Mapped[User | None] = relationship()
+
+
+class ChangeCounter(db.Model):
+    """Bumped by database triggers on every change to what the browse page shows."""
+
+    __tablename__ = "change_counter"
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0, server_default="0")

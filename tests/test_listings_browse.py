@@ -261,3 +261,30 @@ def test_search_finds_a_listing_only_while_it_is_online(app, agent_client, make)
         assert (titles(agent_client.get("/annonces/?q=vestiaire")) == ["Vestiaire métallique"]) is (
             found
         ), status
+
+
+def test_cached_results_follow_every_change_to_what_they_show(app, agent_client, make):
+    from app.models import Category, Listing
+
+    listing = make.listing(title="Paravent acoustique")
+    assert titles(agent_client.get("/annonces/")) == ["Paravent acoustique"]
+    assert titles(agent_client.get("/annonces/")) == ["Paravent acoustique"]  # from the cache
+    with app.app_context():
+        db.session.get(Listing, listing.id).title = "Paravent de réunion"
+        db.session.commit()
+    assert titles(agent_client.get("/annonces/")) == ["Paravent de réunion"]
+    with app.app_context():
+        db.session.get(Category, listing.category_id).name = "Cloisons"
+        db.session.commit()
+    assert "Cloisons" in agent_client.get("/annonces/").get_data(as_text=True)
+    make.listing(title="Second paravent")
+    assert len(titles(agent_client.get("/annonces/"))) == 2
+
+
+def test_a_cached_page_runs_two_queries(app, agent_client, make):
+    make.listing(title="Chaise")
+    agent_client.get("/annonces/?q=chaise")
+    with count_queries(app) as statements:
+        assert titles(agent_client.get("/annonces/?q=chaise")) == ["Chaise"]
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 2  # the signed-in user and the change counter

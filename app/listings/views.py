@@ -14,6 +14,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -24,6 +25,7 @@ from ..forms import select_choices
 from ..models import ContactRequest, Listing, Photo, Service
 from ..photos import SIZES, PhotoError, delete_photo_files, photo_path, store_photo
 from . import queries, rules
+from .cache import browse_cache, data_version
 from .forms import CONDITION_LABELS, BrowseForm, ListingForm
 
 bp = Blueprint("listings", __name__)
@@ -71,6 +73,25 @@ def listing_helpers():
 def index():
     """Browse the listings that are online, with instant filters."""
     g.varies_on_htmx = True
+    htmx = is_htmx()
+    key = (
+        request.script_root,
+        str(get_locale()),
+        htmx,
+        tuple(sorted(request.args.items(multi=True)))[:20],
+    )
+    cache = browse_cache()
+    version = data_version()
+    html = cache.get(key, version)
+    if html is None:
+        html = cache.put(key, version, _render_browse(htmx))
+    if htmx:
+        return html
+    return render_template("listings/index.html", browse=html)
+
+
+def _render_browse(htmx: bool) -> str:
+    """The filters and one page of results (or the results alone for htmx)."""
     form = BrowseForm(request.args)
     form.category.choices = select_choices([(0, _("Toutes")), *queries.category_choices()])
     form.site.choices = select_choices([(0, _("Tous")), *queries.site_choices()])
@@ -86,9 +107,8 @@ def index():
     )
     query_args = {k: v for k, v in request.args.items() if k != "page" and v not in ("", "0", None)}
     context = {"form": form, "page": page, "query_args": query_args, "filters": filters}
-    if is_htmx():
-        return render_template("listings/partials/_results.html", **context)
-    return render_template("listings/index.html", **context)
+    template = "listings/partials/_results.html" if htmx else "listings/partials/_browse.html"
+    return render_template(template, **context)
 
 
 # --- Post and edit --------------------------------------------------------------------------

@@ -1,0 +1,70 @@
+"""A per-process cache of the browse page's rendered filters and results.
+
+An entry is reused only while the database's change counter (bumped by triggers on listings,
+photos and reference data) is unchanged, and for at most TTL seconds so that "il y a 5 minutes"
+stays true. Agents all see the same results for the same filters: nothing personal is cached.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+
+from flask import current_app
+from markupsafe import Markup
+
+from ..extensions import db
+from ..models import ChangeCounter
+
+TTL_SECONDS = 60
+MAX_ENTRIES = 512
+
+
+class FragmentCache:
+    """A small LRU of rendered HTML, keyed by the request and valid for one data version."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, ttl: float = TTL_SECONDS):
+        self.max_entries, self.ttl = max_entries, ttl
+        self._entries: OrderedDict[tuple, tuple[int, float, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, version: int) -> Markup | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            entry_version, stored_at, html = entry
+            if entry_version != version or time.monotonic() - stored_at > self.ttl:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+        # Our own template output, autoescaped when it was rendered: safe to embed as is.
+        return Markup(html)  # noqa: S704
+
+    def put(self, key: tuple, version: int, html: str) -> Markup:
+        with self._lock:
+            self._entries[key] = (version, time.monotonic(), str(html))
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return Markup(html)  # noqa: S704
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def browse_cache() -> FragmentCache:
+    """This application's cache (one per app, so tests never share one)."""
+    return current_app.extensions.setdefault("reemploi_browse_cache", FragmentCache())
+
+
+def data_version() -> int:
+    """The current value of the change counter (one primary-key read)."""
+    return (
+        db.session.execute(
+            db.select(ChangeCounter.value).where(ChangeCounter.name == "browse")
+        ).scalar_one_or_none()
+        or 0
+    )
