@@ -18,7 +18,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
 from ..forms import select_choices
@@ -253,10 +253,11 @@ def _get_listing_for(listing_id: int, check) -> Listing:
         db.select(Listing)
         .where(Listing.id == listing_id)
         .options(
-            selectinload(Listing.category),
-            selectinload(Listing.site),
-            selectinload(Listing.poster),
-            selectinload(Listing.poster_service).selectinload(Service.organisation),
+            # The many-to-one parts in the same query; the photos in a second one.
+            joinedload(Listing.category),
+            joinedload(Listing.site),
+            joinedload(Listing.poster),
+            joinedload(Listing.poster_service).joinedload(Service.organisation),
             selectinload(Listing.photos),
         )
     ).scalar_one_or_none()
