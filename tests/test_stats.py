@@ -341,3 +341,29 @@ def test_month_bucket_is_paris_local_time_on_every_database(app, ledger):
         )
     assert rows[ledger.transfers["T2"]] == "2025-07"
     assert rows[ledger.transfers["T7"]] == "2025-06"
+
+
+def test_cached_dashboard_follows_a_new_exchange_and_a_weight_correction(
+    app, client, login, ledger, make
+):
+    from datetime import UTC, datetime
+
+    login(ledger.moderator)
+    url = "/statistiques/?periode=year&annee=2025"
+    assert _figure(client.get(url).get_data(as_text=True), "value") == "350,00 €"
+    assert _figure(client.get(url).get_data(as_text=True), "value") == "350,00 €"  # cached
+    with app.app_context():
+        transfer = db.session.execute(sa.select(Transfer).order_by(Transfer.id)).scalars().first()
+        transfer.weight_share_kg += 100
+        db.session.commit()
+    assert _figure(client.get(url).get_data(as_text=True), "weight") == "386 kg"
+    listing = make.listing(poster=ledger.moderator, estimated_value=Decimal("10.00"))
+    record_exchange(
+        app,
+        listing.id,
+        ledger.moderator.service_id,
+        1,
+        datetime(2025, 9, 1, tzinfo=UTC),
+        actor_id=ledger.moderator.id,
+    )
+    assert _figure(client.get(url).get_data(as_text=True), "value") == "360,00 €"

@@ -14,18 +14,17 @@ from flask import (
     send_file,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..cache import cached_fragment
 from ..extensions import db
 from ..forms import select_choices
 from ..models import ContactRequest, Listing, Photo, Service
 from ..photos import SIZES, PhotoError, delete_photo_files, photo_path, store_photo
 from . import queries, rules
-from .cache import browse_cache, data_version
 from .forms import CONDITION_LABELS, BrowseForm, ListingForm
 
 bp = Blueprint("listings", __name__)
@@ -74,17 +73,7 @@ def index():
     """Browse the listings that are online, with instant filters."""
     g.varies_on_htmx = True
     htmx = is_htmx()
-    key = (
-        request.script_root,
-        str(get_locale()),
-        htmx,
-        tuple(sorted(request.args.items(multi=True)))[:20],
-    )
-    cache = browse_cache()
-    version = data_version()
-    html = cache.get(key, version)
-    if html is None:
-        html = cache.put(key, version, _render_browse(htmx))
+    html = cached_fragment(f"browse-{htmx}", lambda: _render_browse(htmx))
     if htmx:
         return html
     return render_template("listings/index.html", browse=html)

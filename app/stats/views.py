@@ -21,6 +21,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from ..cache import cached_fragment
 from ..extensions import db
 from ..i18n import format_euros
 from ..models import Transfer
@@ -71,8 +72,18 @@ def dashboard():
     if not form.validate():
         status = 200 if htmx else 422
         return render_template(template, form=form, figures=None), status
-    figures = dashboard_figures(form.period())
-    return render_template(template, form=form, figures=figures, outcome_labels=OUTCOME_LABELS)
+    html = cached_fragment(
+        "dashboard",
+        lambda: render_template(
+            "stats/partials/_dashboard.html",
+            form=form,
+            figures=dashboard_figures(form.period()),
+            outcome_labels=OUTCOME_LABELS,
+        ),
+    )
+    if htmx:
+        return html
+    return render_template("stats/dashboard.html", dashboard=html)
 
 
 def dashboard_figures(period: Period) -> dict:

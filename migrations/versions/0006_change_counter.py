@@ -1,7 +1,8 @@
-"""A change counter bumped by triggers whenever what the browse page shows changes.
+"""A change counter bumped by triggers whenever what the browse page or the dashboard shows
+changes.
 
-The browse page caches its filters and results per process and checks this counter first:
-one indexed read instead of rendering 24 cards. Triggers cover every writer (app, CLI, bulk
+Both pages cache their rendered content per process and check this counter first: one
+primary-key read instead of rendering 24 cards or aggregating every exchange. Triggers cover every writer (app, CLI, bulk
 loads), on SQLite and PostgreSQL alike.
 
 Revision ID: 0006
@@ -16,7 +17,7 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-WATCHED = ("listing", "photo", "category", "site", "service", "organisation")
+WATCHED = ("listing", "transfer", "photo", "category", "site", "service", "organisation")
 
 
 def upgrade():

@@ -1,8 +1,9 @@
-"""A per-process cache of the browse page's rendered filters and results.
+"""A per-process cache of rendered page fragments that are the same for everyone who may see
+them: the browse page's filters and results, the moderators' dashboard.
 
 An entry is reused only while the database's change counter (bumped by triggers on listings,
-photos and reference data) is unchanged, and for at most TTL seconds so that "il y a 5 minutes"
-stays true. Agents all see the same results for the same filters: nothing personal is cached.
+transfers, photos and reference data) is unchanged, and for at most TTL seconds so that
+"il y a 5 minutes" and "this month" stay true. Nothing personal is ever cached.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections import OrderedDict
 from flask import current_app
 from markupsafe import Markup
 
-from ..extensions import db
-from ..models import ChangeCounter
+from .extensions import db
+from .models import ChangeCounter
 
 TTL_SECONDS = 60
 MAX_ENTRIES = 512
@@ -55,9 +56,33 @@ class FragmentCache:
             self._entries.clear()
 
 
-def browse_cache() -> FragmentCache:
+def fragment_cache() -> FragmentCache:
     """This application's cache (one per app, so tests never share one)."""
-    return current_app.extensions.setdefault("reemploi_browse_cache", FragmentCache())
+    return current_app.extensions.setdefault("reemploi_fragment_cache", FragmentCache())
+
+
+def request_key(name: str) -> tuple:
+    """What a fragment depends on: its name, the sub-path, the language and the query string."""
+    from flask import request
+    from flask_babel import get_locale
+
+    return (
+        name,
+        request.script_root,
+        str(get_locale()),
+        tuple(sorted(request.args.items(multi=True)))[:20],
+    )
+
+
+def cached_fragment(name: str, render) -> Markup:
+    """The fragment for this request, rendered by `render()` only when the cache has none."""
+    cache = fragment_cache()
+    key = request_key(name)
+    version = data_version()
+    html = cache.get(key, version)
+    if html is None:
+        html = cache.put(key, version, render())
+    return html
 
 
 def data_version() -> int:
