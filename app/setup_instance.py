@@ -25,4 +25,4 @@ if __name__ == "__main__":
     root = Path(__file__).resolve().parent.parent
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else root / "instance"
     if ensure_instance_config(target):
-        print(f"{target / 'config.py'} créé avec une SECRET_KEY générée.")
+        sys.stdout.write(f"{target / 'config.py'} créé avec une SECRET_KEY générée.\n")
