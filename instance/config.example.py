@@ -75,3 +75,7 @@ MODERATION_EMAILS = []  # copied on contacts; empty: every active moderator
 # --- Listings --------------------------------------------------------------------------------
 REMODERATE_ON_EDIT = True  # an edit of a published listing sends it back to moderation
 LISTINGS_PER_PAGE = 24
+
+# --- Moderation ------------------------------------------------------------------------------
+MODERATION_DIGEST_DELAY_HOURS = 24  # `flask reemploi notify-moderators` lists listings pending longer
+MODERATION_PAGE_SIZE = 50  # rows per page of the journal and of the user list
