@@ -1,4 +1,4 @@
-"""`flask reemploi notify-moderators`: nothing waits unseen, and nobody gets the digest twice a day."""
+"""`flask reemploi notify-moderators`: nothing waits unseen, and no digest comes twice a day."""
 
 from __future__ import annotations
 

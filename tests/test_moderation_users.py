@@ -1,4 +1,4 @@
-"""Accounts: search, deactivation ending open sessions, the moderator role, handing listings over."""
+"""Accounts: search, deactivation ending open sessions, the moderator role, listings handed over."""
 
 from __future__ import annotations
 

@@ -124,7 +124,7 @@ def _get_listing(listing_id: int) -> Listing:
     return db.get_or_404(Listing, listing_id)
 
 
-def _back(listing: Listing):
+def _back():
     """Where a plain (non-htmx) action returns: the page it came from, on this site."""
     return redirect(safe_next(request.form.get("next")) or url_for(".queue"))
 
@@ -158,7 +158,7 @@ def approve(listing_id: int):
     if is_htmx():
         return _done_row(listing, message, category)
     flash(message, category)
-    return _back(listing)
+    return _back()
 
 
 @bp.route("/annonces/<int:listing_id>/refuser", methods=["POST"])
@@ -171,7 +171,7 @@ def reject(listing_id: int):
         if is_htmx():
             return _done_row(listing, message, "warning")
         flash(message, "warning")
-        return _back(listing)
+        return _back()
     if form.validate_on_submit():
         actions.reject(listing, current_user, form.reason.data, form.detail.data or "")
         db.session.commit()
@@ -182,7 +182,7 @@ def reject(listing_id: int):
         if is_htmx():
             return _done_row(listing, message)
         flash(message, "success")
-        return _back(listing)
+        return _back()
     db.session.rollback()
     if is_htmx():
         return render_template(
