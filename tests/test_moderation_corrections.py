@@ -161,3 +161,21 @@ def test_only_an_online_listing_can_be_unpublished(app, make, mod_client, status
 def test_unknown_listing_is_404(mod_client):
     assert mod_client.get("/moderation/annonces/999999").status_code == 404
     assert mod_client.post("/moderation/annonces/999999/approuver").status_code == 404
+
+
+def test_decisions_taken_on_the_listing_page_come_back_to_it(app, make, mod_client):
+    listing = make.listing(status="pending")
+    page = f"/moderation/annonces/{listing.id}"
+    refused = mod_client.post(
+        f"{page}/refuser", data={f"refus-{listing.id}-reason": "", "next": page}
+    )
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    assert "Choisissez un motif dans la liste." in html and "Enregistrer la correction" in html
+    approved = mod_client.post(f"{page}/approuver", data={"next": page})
+    assert approved.status_code == 302 and approved.headers["Location"] == page
+    elsewhere = make.listing(status="pending")
+    outside = mod_client.post(
+        f"/moderation/annonces/{elsewhere.id}/approuver", data={"next": "https://evil.example/"}
+    )
+    assert outside.headers["Location"] == "/moderation/"
