@@ -53,12 +53,19 @@ def test_user_data_is_escaped_in_the_queue_and_the_journal(app, client, make):
         assert "<script>alert" not in html and "<img src=x" not in html and "<b>non" not in html
 
 
+def fuzz(examples: int):
+    """Hypothesis settings for a test that uses the per-test app fixture."""
+    return settings(
+        max_examples=examples,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture],
+    )
+
+
 text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=600)
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(40)
 @given(reason=text, detail=text, value=text, weight=text, category=text)
 def test_fuzzed_rejection_and_correction_never_fail_nor_write_on_invalid_input(
     app, make, reason, detail, value, weight, category
@@ -92,9 +99,7 @@ def test_fuzzed_rejection_and_correction_never_fail_nor_write_on_invalid_input(
         "/moderation/collectivites/nouvelle",
     ],
 )
-@settings(
-    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz(15)
 @given(name=text, other=text)
 def test_fuzzed_reference_forms_never_fail(app, make, path, name, other):
     client = app.test_client()
@@ -111,3 +116,32 @@ def test_fuzzed_reference_forms_never_fail(app, make, path, name, other):
         },
     )
     assert response.status_code in (302, 422)
+
+
+@fuzz(25)
+@given(words=text, number=text, day=text, page=text)
+def test_fuzzed_searches_and_transfers_never_fail(app, make, words, number, day, page):
+    client = app.test_client()
+    moderator = make.moderator()
+    sign_in(client, moderator)
+    users = client.get("/moderation/utilisateurs", query_string={"q": words, "page": page})
+    assert users.status_code == 200
+    journal = client.get(
+        "/moderation/journal",
+        query_string={"person": words, "listing": number, "date_from": day, "page": page},
+    )
+    assert journal.status_code in (200, 422)
+    leaving = make.user()
+    transfer = client.post(
+        f"/moderation/utilisateurs/{leaving.id}/transferer", data={"colleague_email": words}
+    )
+    assert transfer.status_code == 422
+
+
+def test_control_characters_are_refused_in_french(client, make):
+    sign_in(client, make.moderator())
+    response = client.post(
+        "/moderation/sites/nouveau", data={"name": "Site\x00 nul", "address": "1 rue\x07"}
+    )
+    assert response.status_code == 422
+    assert "caractère invisible non autorisé" in response.get_data(as_text=True)

@@ -33,6 +33,23 @@ from ..forms import select_choices
 from .actions import REJECTION_REASONS
 
 MAX_VALUE = Decimal("1000000")
+LINE_BREAKS = "\r\n\t"
+
+
+class PlainText:
+    """Refuse control characters (PostgreSQL refuses NUL; none belongs in a name or a note)."""
+
+    def __init__(self, multiline: bool = False):
+        self.allowed = LINE_BREAKS if multiline else ""
+
+    def __call__(self, form, field):
+        text = field.data or ""
+        if any((ord(c) < 32 or ord(c) == 127) and c not in self.allowed for c in text):
+            raise StopValidation(
+                _l("Ce texte contient un caractère invisible non autorisé : retapez-le.")
+            )
+
+
 MAX_WEIGHT = Decimal("100000")
 
 
@@ -102,7 +119,10 @@ class RejectForm(FlaskForm):
     )
     detail = TextAreaField(
         _l("Précisions pour le déposant"),
-        validators=[Length(max=400, message=_l("400 caractères au plus."))],
+        validators=[
+            PlainText(multiline=True),
+            Length(max=400, message=_l("400 caractères au plus.")),
+        ],
     )
 
     def __init__(self, *args, **kwargs):
@@ -152,6 +172,7 @@ class CategoryForm(FlaskForm):
     name = StringField(
         _l("Nom"),
         validators=[
+            PlainText(),
             DataRequired(_l("Indiquez le nom de la catégorie.")),
             Length(max=120, message=_l("120 caractères au plus.")),
         ],
@@ -175,6 +196,7 @@ class CategoryForm(FlaskForm):
     source_note = TextAreaField(
         _l("Source du poids et du facteur CO2e"),
         validators=[
+            PlainText(multiline=True),
             DataRequired(_l("Indiquez d'où viennent ces chiffres (ADEME, FIRA, WRAP, pesée…).")),
             Length(max=500, message=_l("500 caractères au plus.")),
         ],
@@ -186,12 +208,14 @@ class OrganisationForm(FlaskForm):
     name = StringField(
         _l("Nom"),
         validators=[
+            PlainText(),
             DataRequired(_l("Indiquez le nom de la collectivité.")),
             Length(max=120, message=_l("120 caractères au plus.")),
         ],
     )
     short_name = StringField(
-        _l("Nom court"), validators=[Length(max=40, message=_l("40 caractères au plus."))]
+        _l("Nom court"),
+        validators=[PlainText(), Length(max=40, message=_l("40 caractères au plus."))],
     )
     active = BooleanField(_l("Active"), default=True)
 
@@ -200,6 +224,7 @@ class ServiceForm(FlaskForm):
     name = StringField(
         _l("Nom du service"),
         validators=[
+            PlainText(),
             DataRequired(_l("Indiquez le nom du service.")),
             Length(max=160, message=_l("160 caractères au plus.")),
         ],
@@ -216,12 +241,14 @@ class SiteForm(FlaskForm):
     name = StringField(
         _l("Nom du site"),
         validators=[
+            PlainText(),
             DataRequired(_l("Indiquez le nom du site.")),
             Length(max=160, message=_l("160 caractères au plus.")),
         ],
     )
     address = StringField(
-        _l("Adresse"), validators=[Length(max=300, message=_l("300 caractères au plus."))]
+        _l("Adresse"),
+        validators=[PlainText(), Length(max=300, message=_l("300 caractères au plus."))],
     )
     active = BooleanField(_l("Actif"), default=True)
 
@@ -237,6 +264,7 @@ class TransferForm(FlaskForm):
     colleague_email = EmailField(
         _l("Adresse e-mail du collègue qui reprend les annonces"),
         validators=[
+            PlainText(),
             DataRequired(_l("Indiquez l'adresse e-mail du collègue.")),
             Length(max=254, message=_l("Adresse trop longue.")),
         ],
@@ -249,7 +277,11 @@ class UserSearchForm(FlaskForm):
 
     q = SearchField(
         _l("Nom, adresse e-mail ou service"),
-        validators=[Optional(), Length(max=100, message=_l("100 caractères au plus."))],
+        validators=[
+            Optional(),
+            PlainText(),
+            Length(max=100, message=_l("100 caractères au plus.")),
+        ],
     )
 
 
@@ -259,7 +291,11 @@ class JournalFilterForm(FlaskForm):
 
     person = SearchField(
         _l("Personne (nom ou e-mail)"),
-        validators=[Optional(), Length(max=100, message=_l("100 caractères au plus."))],
+        validators=[
+            Optional(),
+            PlainText(),
+            Length(max=100, message=_l("100 caractères au plus.")),
+        ],
     )
     listing = IntegerField(
         _l("Numéro d'annonce"),

@@ -7,7 +7,7 @@ from flask import current_app, render_template, request
 from ..extensions import db
 from . import journal
 from .forms import JournalFilterForm
-from .views import bp, is_htmx
+from .views import bp, is_htmx, page_number
 
 
 @bp.route("/journal")
@@ -25,7 +25,7 @@ def journal_page():
         }
     pagination = db.paginate(
         journal.journal_query(**filters),
-        page=max(request.args.get("page", 1, type=int), 1),
+        page=page_number(),
         per_page=current_app.config["MODERATION_PAGE_SIZE"],
         error_out=False,
     )

@@ -13,7 +13,7 @@ from ..forms import EmptyForm
 from ..models import Listing, Service, User
 from . import actions
 from .forms import TransferForm, UserSearchForm
-from .views import bp, form_status, is_htmx
+from .views import bp, form_status, is_htmx, page_number
 
 
 def _search(query: str):
@@ -40,11 +40,10 @@ def _search(query: str):
 def users():
     """Find an account by name, email or service."""
     form = UserSearchForm(request.args)
-    query = form.q.data or "" if form.validate() else ""
-    page = request.args.get("page", 1, type=int)
+    query = (form.q.data or "") if form.validate() else ""
     pagination = db.paginate(
         _search(query),
-        page=max(page, 1),
+        page=page_number(),
         per_page=current_app.config["MODERATION_PAGE_SIZE"],
         error_out=False,
     )

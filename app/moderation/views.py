@@ -63,6 +63,11 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def page_number() -> int:
+    """The ?page= asked for, kept within what a database offset accepts."""
+    return min(max(request.args.get("page", 1, type=int), 1), 100_000)
+
+
 def form_status(form) -> int:
     """A form sent back with errors: 200 for htmx (which swaps it), 422 otherwise."""
     return 200 if is_htmx() or not form.is_submitted() else 422
