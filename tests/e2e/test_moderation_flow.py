@@ -1,24 +1,13 @@
-"""A moderator approves and rejects listings in a real browser; agents see the outcome.
-
-Pages wait for the network to settle before a row is swapped or a page closed: a thumbnail
-request the browser abandons mid-way makes Werkzeug's development server skip closing the file
-(its clean-up read raises on the reset socket), a ResourceWarning the suite turns into an error.
-"""
+"""A moderator approves and rejects listings in a real browser; agents see the outcome."""
 
 import re
 
 from playwright.sync_api import expect
 
-from tests.e2e import conftest
+from tests.e2e.conftest import sign_in_as
 from tests.moderation_support import emails
 
 MODERATOR = "moderation@agglo.example"
-
-
-def sign_in_as(page, live_server, email):
-    """Sign in, then let the landing page's thumbnails finish loading."""
-    conftest.sign_in_as(page, live_server, email)
-    page.wait_for_load_state("networkidle")
 
 
 def test_moderator_approves_in_two_clicks_and_an_agent_sees_the_listing(browser, page, live_server):
@@ -29,7 +18,6 @@ def test_moderator_approves_in_two_clicks_and_an_agent_sees_the_listing(browser,
 
     page.get_by_role("link", name=re.compile("^Modération")).click()  # click 1
     expect(page).to_have_url(live_server("/moderation/"))
-    page.wait_for_load_state("networkidle")  # thumbnails loaded before their row is swapped
     page.evaluate("window.__sameDocument = 'yes'")
     row = page.locator("li.queue-item", has_text="Canapé d'accueil deux places")
     row.get_by_role("button", name=re.compile("^Approuver")).click()  # click 2
@@ -44,13 +32,12 @@ def test_moderator_approves_in_two_clicks_and_an_agent_sees_the_listing(browser,
     sign_in_as(agent, live_server, "karim.benali@ville.example")
     expect(agent.get_by_text("Canapé d'accueil deux places")).to_be_visible()
     expect(agent.locator("#pending-count")).to_have_count(0)
-    agent.wait_for_load_state("networkidle")
     agent.context.close()
 
 
 def test_a_rejection_reaches_the_posters_mes_annonces_with_its_reason(browser, page, live_server):
     sign_in_as(page, live_server, MODERATOR)
-    page.goto(live_server("/moderation/"), wait_until="networkidle")
+    page.goto(live_server("/moderation/"))
     row = page.locator("li.queue-item", has_text="Bouilloire et cafetière")
     row.get_by_text("Refuser…").click()
     # Sending without a reason keeps the row and says what is missing.
@@ -73,7 +60,6 @@ def test_a_rejection_reaches_the_posters_mes_annonces_with_its_reason(browser, p
         "Usage personnel : Une salle de pause peut convenir : précisez le service qui en a besoin."
     )
     expect(item.get_by_role("link", name="Corriger et renvoyer")).to_be_visible()
-    poster.wait_for_load_state("networkidle")
     poster.context.close()
     (email,) = emails(live_server.app, "listing_rejected")
     assert email.to == "julien.petit@ville.example"
@@ -81,7 +67,7 @@ def test_a_rejection_reaches_the_posters_mes_annonces_with_its_reason(browser, p
 
 def test_bulk_approval_without_reloading_the_page(page, live_server):
     sign_in_as(page, live_server, MODERATOR)
-    page.goto(live_server("/moderation/"), wait_until="networkidle")
+    page.goto(live_server("/moderation/"))
     page.evaluate("window.__sameDocument = 'yes'")
     for title in ("Canapé d'accueil deux places", "Bouilloire et cafetière"):
         page.get_by_label(f"Sélectionner « {title} »").check()
