@@ -179,3 +179,19 @@ def test_decisions_taken_on_the_listing_page_come_back_to_it(app, make, mod_clie
         f"/moderation/annonces/{elsewhere.id}/approuver", data={"next": "https://evil.example/"}
     )
     assert outside.headers["Location"] == "/moderation/"
+
+
+def test_a_partly_exchanged_listing_keeps_its_figures(app, make, mod_client):
+    from tests.test_access_matrix import _add_transfer
+
+    listing = make.listing(status="published", quantity=5, estimated_value=Decimal("100.00"))
+    _add_transfer(app, listing, make.user())
+    page = mod_client.get(f"/moderation/annonces/{listing.id}").get_data(as_text=True)
+    assert "déjà été échangée" in page and "Enregistrer la correction" not in page
+    response = mod_client.post(
+        f"/moderation/annonces/{listing.id}/corriger",
+        data={"category_id": str(listing.category_id), "estimated_value": "1", "weight_kg": ""},
+        follow_redirects=True,
+    )
+    assert "déjà été échangée" in response.get_data(as_text=True)
+    assert reload_listing(app, listing.id).estimated_value == Decimal("100.00")

@@ -176,6 +176,13 @@ def correct(
         raise ModerationError(
             _("Cette annonce est clôturée : ses chiffres sont figés dans les statistiques.")
         )
+    if listing.transfers:
+        raise ModerationError(
+            _(
+                "Une partie de cette annonce a déjà été échangée : ses chiffres sont figés "
+                "dans les statistiques (corrigez le poids d'un échange dans le bilan semestriel)."
+            )
+        )
     before = snapshot(listing, CORRECTABLE)
     before_names = {"category": listing.category.name}
     listing.category = category

@@ -304,6 +304,7 @@ def _load_listing_for_page(listing_id: int) -> Listing:
             selectinload(Listing.category),
             selectinload(Listing.site),
             selectinload(Listing.photos),
+            selectinload(Listing.transfers),
         )
     ).scalar_one_or_none()
     if listing is None:
