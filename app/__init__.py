@@ -46,13 +46,14 @@ def create_app(test_config=None):
 
     _wrap_proxies(app)
 
-    from . import auth, cli, closure, listings, main, stats
+    from . import auth, cli, closure, listings, main, moderation, stats
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(listings.bp)
     app.register_blueprint(closure.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(moderation.bp)
     cli.init_app(app)
     return app
 

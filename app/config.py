@@ -61,3 +61,6 @@ class Defaults:
 
     REMODERATE_ON_EDIT = True
     LISTINGS_PER_PAGE = 24
+
+    MODERATION_DIGEST_DELAY_HOURS = 24  # notify-moderators lists listings pending longer
+    MODERATION_PAGE_SIZE = 50  # rows per page of the journal and the user list

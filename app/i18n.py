@@ -3,15 +3,15 @@
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from flask import Flask, current_app, session
+from flask import Flask, current_app, has_request_context, session
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from .extensions import babel
 
 
 def select_locale() -> str:
-    """French unless the user picked another offered language."""
-    chosen = session.get("lang")
+    """French unless the user picked another offered language (commands have no session)."""
+    chosen = session.get("lang") if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

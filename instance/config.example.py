@@ -75,3 +75,7 @@ MODERATION_EMAILS = []  # copied on contacts; empty: every active moderator
 # --- Listings --------------------------------------------------------------------------------
 REMODERATE_ON_EDIT = True  # an edit of a published listing sends it back to moderation
 LISTINGS_PER_PAGE = 24
+
+# --- Moderation ------------------------------------------------------------------------------
+MODERATION_DIGEST_DELAY_HOURS = 24  # notify-moderators lists the listings pending longer (hours)
+MODERATION_PAGE_SIZE = 50  # rows per page of the journal and of the user list

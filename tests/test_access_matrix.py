@@ -2,9 +2,10 @@
 
 Each feature adds its routes to ROUTES. A URL template may use {listing} (a published listing of
 `owner`), {pending} (a pending listing of `owner`), {photo} (a photo of the pending listing),
-{user} (the `other` agent's id), {transfer} (part of the published listing, exchanged today) and
-{half} (this half-year, e.g. 2026-S2). Expectations: OK (2xx, or 3xx not to the sign-in page),
-LOGIN (sent to the sign-in page), DENIED (403 or 404), any other int (that exact status).
+{user} (the `other` agent's id), {transfer} (part of the published listing, exchanged today),
+{half} (this half-year, e.g. 2026-S2), {category}, {site}, {service}, {organisation} (the reference
+data of the published listing and its poster). Expectations: OK (2xx, or 3xx not to the sign-in
+page), LOGIN (sent to the sign-in page), DENIED (403 or 404), any other int (that exact status).
 """
 
 from __future__ import annotations
@@ -87,6 +88,51 @@ ROUTES: list[tuple[str, str, dict, dict | None]] = [
     ("GET", "/statistiques/bilans/{half}/export.xlsx", moderators_only(), None),
     ("POST", "/statistiques/bilans/{half}/echanges/{transfer}/poids", moderators_only(), {}),
     ("POST", "/statistiques/bilans/2025-S1/valider", moderators_only(), {}),
+    # Moderation. State changes aim at records they leave as they are (an already published
+    # listing to approve, a pending one to unpublish, invalid forms) or come last.
+    ("GET", "/moderation/", moderators_only(), None),
+    ("GET", "/moderation/compteur", moderators_only(), None),
+    ("GET", "/moderation/annonces/{pending}", moderators_only(), None),
+    ("POST", "/moderation/annonces/{listing}/approuver", moderators_only(), {}),
+    ("POST", "/moderation/annonces/{pending}/refuser", moderators_only(), {}),
+    ("POST", "/moderation/annonces/{pending}/corriger", moderators_only(), {}),
+    ("POST", "/moderation/annonces/{pending}/depublier", moderators_only(), {}),
+    ("POST", "/moderation/approuver-selection", moderators_only(), {}),
+    ("GET", "/moderation/journal", moderators_only(), None),
+    ("GET", "/moderation/journal?person=a&listing=1&date_from=2026-01-01", moderators_only(), None),
+    ("GET", "/moderation/categories", moderators_only(), None),
+    ("GET", "/moderation/categories/nouvelle", moderators_only(), None),
+    ("POST", "/moderation/categories/nouvelle", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/categories/{category}", moderators_only(), None),
+    ("POST", "/moderation/categories/{category}", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/services", moderators_only(), None),
+    ("GET", "/moderation/services/nouveau", moderators_only(), None),
+    ("POST", "/moderation/services/nouveau", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/services/{service}", moderators_only(), None),
+    ("POST", "/moderation/services/{service}", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/services/import", moderators_only(), None),
+    ("POST", "/moderation/services/import", moderators_only(), {}),
+    ("GET", "/moderation/collectivites/nouvelle", moderators_only(), None),
+    ("POST", "/moderation/collectivites/nouvelle", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/collectivites/{organisation}", moderators_only(), None),
+    ("POST", "/moderation/collectivites/{organisation}", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/sites", moderators_only(), None),
+    ("GET", "/moderation/sites/nouveau", moderators_only(), None),
+    ("POST", "/moderation/sites/nouveau", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/sites/{site}", moderators_only(), None),
+    ("POST", "/moderation/sites/{site}", moderators_only(), {"name": ""}),
+    ("GET", "/moderation/utilisateurs", moderators_only(), None),
+    ("GET", "/moderation/utilisateurs?q=other", moderators_only(), None),
+    ("GET", "/moderation/utilisateurs/{user}", moderators_only(), None),
+    ("POST", "/moderation/utilisateurs/{user}/transferer", moderators_only(), {}),
+    ("POST", "/moderation/utilisateurs/{user}/desactiver", moderators_only(), {}),
+    ("POST", "/moderation/utilisateurs/{user}/activer", moderators_only(), {}),
+    ("POST", "/moderation/utilisateurs/{user}/moderateur/donner", moderators_only(), {}),
+    ("POST", "/moderation/utilisateurs/{user}/moderateur/retirer", moderators_only(), {}),
+    ("POST", "/moderation/categories/{category}/retirer", moderators_only(), {}),
+    ("POST", "/moderation/sites/{site}/retirer", moderators_only(), {}),
+    ("POST", "/moderation/services/{service}/retirer", moderators_only(), {}),
+    ("POST", "/moderation/collectivites/{organisation}/retirer", moderators_only(), {}),
 ]
 
 
@@ -106,8 +152,20 @@ def world(app):
         "user": other.id,
         "transfer": _add_transfer(app, published, other),
         "half": half_year_of(paris_today()).key,
+        "category": published.category_id,
+        "site": published.site_id,
+        "service": owner.service_id,
+        "organisation": _organisation_of(app, owner.service_id),
     }
     return {"owner": owner, "other": other, "moderator": moderator, "values": values}
+
+
+def _organisation_of(app, service_id):
+    from app.extensions import db
+    from app.models import Service
+
+    with app.app_context():
+        return db.session.get(Service, service_id).organisation_id
 
 
 def _add_photo(app, listing, owner):
