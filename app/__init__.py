@@ -47,6 +47,7 @@ def create_app(test_config=None):
     _wrap_proxies(app)
 
     from . import auth, cli, closure, listings, main, stats
+    from .mail import init_app as init_mail
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -54,6 +55,7 @@ def create_app(test_config=None):
     app.register_blueprint(closure.bp)
     app.register_blueprint(stats.bp)
     cli.init_app(app)
+    init_mail(app)
     return app
 
 
