@@ -39,7 +39,8 @@ class Received:
         return None if value is None else str(value)
 
     def body(self, subtype: str = "plain") -> str:
-        return self.message.get_body(preferencelist=(subtype,)).get_content()
+        content = self.message.get_body(preferencelist=(subtype,)).get_content()
+        return content.replace("\r\n", "\n")  # line ends as sent on the wire, back to \n
 
 
 class RecordingHandler:

@@ -238,6 +238,12 @@ def test_subject_cannot_add_headers_or_break_the_email(note_app, smtp_server, su
     assert received.rcpt_tos == ["poster@example.org"]
 
 
+def test_long_accented_subject_keeps_every_space_once_folded(note_app, smtp_server):
+    subject = "L'annonce « Ramettes de papier A4 recyclé pour les écoles » vous est réservée"
+    queue_note(note_app, subject=subject)
+    assert smtp_server.messages[0].header("Subject") == "[Réemploi] " + subject
+
+
 @pytest.mark.parametrize(
     "address",
     ["victim@example.org\r\nBcc: intrus@example.org", "a@example.org\nCc: b@example.org"],

@@ -10,14 +10,34 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
-from email import policy
+from email.header import Header
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, formataddr, getaddresses, parseaddr
 
 from ..models import OutboxEmail
 
 RETRY = "retry"
 FAILED = "failed"
+
+
+class _SmtpPolicy(EmailPolicy):
+    """The SMTP email policy (CR/LF refused in headers), with a Subject folded correctly.
+
+    Python 3.11's folder loses the space between an ASCII word and the next encoded word when
+    it folds a long non-ASCII subject ("est intéressé" arrives as "estintéressé"); the legacy
+    Header encoder splits inside the encoded text instead, which keeps every space.
+    """
+
+    def fold_binary(self, name, value):
+        text = str(value)
+        if name.lower() == "subject" and not text.isascii():
+            folded = Header(text, "utf-8", header_name=name).encode(linesep=self.linesep)
+            return f"{name}: {folded}{self.linesep}".encode("ascii")
+        return super().fold_binary(name, value)
+
+
+SMTP_POLICY = _SmtpPolicy(linesep="\r\n")
 
 
 @dataclass(frozen=True)
@@ -61,7 +81,7 @@ class ConnectionFailed(Exception):
 
 def build_message(email: OutboxEmail, sender: str) -> EmailMessage:
     """The MIME message of an outbox row; the email policy refuses CR/LF in any header."""
-    message = EmailMessage(policy=policy.SMTP)
+    message = EmailMessage(policy=SMTP_POLICY)
     message["Subject"] = email.subject
     message["From"] = sender
     message["To"] = email.to
