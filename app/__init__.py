@@ -46,7 +46,7 @@ def create_app(test_config=None):
 
     _wrap_proxies(app)
 
-    from . import auth, cli, closure, listings, main, stats
+    from . import auth, cli, closure, contact, listings, main, stats
     from .mail import init_app as init_mail
 
     app.register_blueprint(main.bp)
@@ -54,6 +54,7 @@ def create_app(test_config=None):
     app.register_blueprint(listings.bp)
     app.register_blueprint(closure.bp)
     app.register_blueprint(stats.bp)
+    app.register_blueprint(contact.bp)
     cli.init_app(app)
     init_mail(app)
     return app

@@ -61,6 +61,7 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 20  # then the email is marked failed and shown to moderators
     MAIL_LEASE_SECONDS = 300  # a row left "sending" by a killed worker is taken again after this
     MODERATION_EMAILS: list[str] = []
+    CONTACTS_PER_HOUR = 10  # contacts one agent may make in an hour
 
     REMODERATE_ON_EDIT = True
     LISTINGS_PER_PAGE = 24

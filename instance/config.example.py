@@ -74,6 +74,7 @@ MAIL_RETRY_BASE_SECONDS = 60  # an email the server did not take is retried afte
 MAIL_MAX_ATTEMPTS = 20  # … (at most 6 hours apart), then marked failed for the moderators
 MAIL_LEASE_SECONDS = 300  # an email left "sending" by a stopped worker is taken again after this
 MODERATION_EMAILS = []  # copied on contacts; empty: every active moderator
+CONTACTS_PER_HOUR = 10  # contacts ("Je suis intéressé(e)") one agent may send in an hour
 
 # --- Listings --------------------------------------------------------------------------------
 REMODERATE_ON_EDIT = True  # an edit of a published listing sends it back to moderation

@@ -88,6 +88,16 @@ ROUTES: list[tuple[str, str, dict, dict | None]] = [
     ("GET", "/statistiques/bilans/{half}/export.xlsx", moderators_only(), None),
     ("POST", "/statistiques/bilans/{half}/echanges/{transfer}/poids", moderators_only(), {}),
     ("POST", "/statistiques/bilans/2025-S1/valider", moderators_only(), {}),
+    (
+        "POST",
+        "/annonces/{listing}/contact",
+        {"anonymous": LOGIN, "owner": DENIED, "other": OK, "moderator": OK},
+        {"message": ""},
+    ),
+    ("POST", "/annonces/{pending}/contact", signed_in(DENIED), {"message": ""}),
+    ("POST", "/annonces/{listing}/reserver", owner_only(), {"requester_id": ""}),
+    ("POST", "/annonces/{pending}/reserver", owner_only(), {"requester_id": ""}),
+    ("POST", "/annonces/{listing}/liberer", owner_only(), {}),
     ("GET", "/moderation/courriels", moderators_only(OK), None),
     ("POST", "/moderation/courriels/{email}/renvoyer", moderators_only(OK), {}),
     ("GET", "/dev/courriels", everyone(DENIED), None),  # only exists when DEVELOPMENT is true
