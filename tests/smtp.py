@@ -12,6 +12,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
@@ -86,6 +87,13 @@ class SmtpServer:
     @property
     def messages(self) -> list[Received]:
         return self.handler.messages
+
+    def wait_for_messages(self, count: int = 1, timeout: float = 15) -> list[Received]:
+        """The accepted messages once there are `count` of them (emails leave after the page)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.messages
 
     def config(self, **extra) -> dict:
         """The MAIL_* settings that point the application at this server."""

@@ -353,6 +353,7 @@ def test_development_page_lists_every_email_with_its_text(make_app):
     from tests.conftest import Factory
 
     client = sign_in(app.test_client(), Factory(app).user())
+    assert 'href="/dev/courriels"' in client.get("/profil").get_data(as_text=True)
     page = client.get("/dev/courriels").get_data(as_text=True)
     assert "[Réemploi] Visible en dev" in page
     assert "Texte : Le corps &lt;b&gt;échappé&lt;/b&gt;" in page
@@ -361,6 +362,7 @@ def test_development_page_lists_every_email_with_its_text(make_app):
 def test_development_page_does_not_exist_outside_development(client, make, login):
     login(make.moderator())
     assert client.get("/dev/courriels").status_code == 404
+    assert "/dev/courriels" not in client.get("/profil").get_data(as_text=True)
 
 
 def test_moderators_see_waiting_and_failed_emails_but_not_sent_ones(make_app, smtp_server, make):

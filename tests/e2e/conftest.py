@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -60,10 +61,9 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture
-def live_server(make_app):
-    """The application, with CSRF on and the demo data, served on 127.0.0.1 on a free port."""
-    app = make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True)
+@contextmanager
+def _serve(app: Flask):
+    """Load the demo data and serve `app` on 127.0.0.1 on a free port until the block ends."""
     from app.demo import seed_demo
 
     with app.app_context():
@@ -78,6 +78,21 @@ def live_server(make_app):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The application, with CSRF on and the demo data, served on 127.0.0.1 on a free port."""
+    with _serve(make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True)) as server:
+        yield server
+
+
+@pytest.fixture
+def mail_live_server(make_app, smtp_server):
+    """Like live_server, with its emails sent to the test SMTP server (`smtp_server`)."""
+    app = make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True, **smtp_server.config())
+    with _serve(app) as server:
+        yield server
 
 
 @pytest.fixture
