@@ -9,10 +9,14 @@ from .sending import mail_configured, send_outbox
 @click.command("send-mail")
 @with_appcontext
 @click.option(
-    "--limit", type=click.IntRange(min=1), default=500, show_default=True, help="Courriels au plus."
+    "--limit",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Nombre maximal de courriels par passage.",
 )
 def send_mail_command(limit: int) -> None:
-    """Send the queued emails that are due, retrying with back-off (cron: every 5 minutes)."""
+    """Send the emails that are due; cron or a systemd timer runs it every 5 minutes."""
     if not mail_configured():
         raise click.ClickException(
             "MAIL_SERVER n'est pas configuré : les courriels restent dans la file."

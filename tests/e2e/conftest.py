@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -78,6 +79,19 @@ def _serve(app: Flask):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        _wait_for_connections_back(app)
+
+
+def _wait_for_connections_back(app: Flask, timeout: float = 10) -> None:
+    """Let request threads finish their database work (an email sent after the response) before
+    the engine is disposed, or a connection checked out then is never closed."""
+    from app.extensions import db
+
+    with app.app_context():
+        pool = db.engine.pool
+    deadline = time.monotonic() + timeout
+    while getattr(pool, "checkedout", lambda: 0)() and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -90,7 +104,8 @@ def live_server(make_app):
 @pytest.fixture
 def mail_live_server(make_app, smtp_server):
     """Like live_server, with its emails sent to the test SMTP server (`smtp_server`)."""
-    app = make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True, **smtp_server.config())
+    settings = smtp_server.config(MAIL_TIMEOUT=30)  # a loaded machine is not a dead server
+    app = make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True, **settings)
     with _serve(app) as server:
         yield server
 
