@@ -117,6 +117,14 @@ def page(browser):
     context.set_default_timeout(15000)
     new_page = context.new_page()
     yield new_page
+    # Let responses still in flight (thumbnails) finish: the development server does not close
+    # a response whose connection the browser dropped, and the open photo file then leaks.
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        new_page.wait_for_load_state("networkidle", timeout=5000)
+    except PlaywrightError:
+        pass
     context.close()
 
 
