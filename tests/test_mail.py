@@ -313,6 +313,8 @@ def test_two_concurrent_send_mail_runs_deliver_each_email_once(make_app, smtp_se
     ]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
     assert [worker.returncode for worker in workers] == [0, 0], outputs
+    reported = [int(output.split(" envoyé")[0] or 0) for output in outputs]
+    assert sum(reported) == len(ids), outputs  # each run says what it sent; together, all once
     subjects = sorted(m.header("Subject") for m in smtp_server.messages)
     assert subjects == sorted(f"[Réemploi] n{n}" for n in range(30))
     assert scalar(app, sa.select(sa.func.count()).where(OutboxEmail.status == "sent")) == len(ids)
