@@ -46,7 +46,8 @@ def create_app(test_config=None):
 
     _wrap_proxies(app)
 
-    from . import auth, cli, closure, listings, main, moderation, stats
+    from . import auth, cli, closure, contact, listings, main, moderation, stats
+    from .mail import init_app as init_mail
 
     app.register_blueprint(main.bp)
     app.register_blueprint(auth.bp)
@@ -54,7 +55,9 @@ def create_app(test_config=None):
     app.register_blueprint(closure.bp)
     app.register_blueprint(stats.bp)
     app.register_blueprint(moderation.bp)
+    app.register_blueprint(contact.bp)
     cli.init_app(app)
+    init_mail(app)
     return app
 
 

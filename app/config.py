@@ -57,7 +57,11 @@ class Defaults:
     MAIL_TIMEOUT = 10
     MAIL_CA_FILE = None
     MAIL_SUBJECT_PREFIX = "[Réemploi]"
+    MAIL_RETRY_BASE_SECONDS = 60  # first retry after 1 min, then 2, 4, 8… (at most 6 hours)
+    MAIL_MAX_ATTEMPTS = 20  # then the email is marked failed and shown to moderators
+    MAIL_LEASE_SECONDS = 300  # a row left "sending" by a killed worker is taken again after this
     MODERATION_EMAILS: list[str] = []
+    CONTACTS_PER_HOUR = 10  # contacts one agent may make in an hour
 
     REMODERATE_ON_EDIT = True
     LISTINGS_PER_PAGE = 24

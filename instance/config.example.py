@@ -69,8 +69,12 @@ MAIL_PASSWORD = None
 MAIL_DEFAULT_SENDER = "reemploi@localhost"  # e.g. "Réemploi <reemploi@agglo.example>"
 MAIL_TIMEOUT = 10  # seconds before an SMTP server is given up (the email is retried later)
 MAIL_CA_FILE = None  # CA bundle to verify the SMTP server's certificate (None: system CAs)
-MAIL_SUBJECT_PREFIX = "[Réemploi]"
+MAIL_SUBJECT_PREFIX = "[Réemploi]"  # put before every subject ("" for none)
+MAIL_RETRY_BASE_SECONDS = 60  # an email the server did not take is retried after 1 min, 2, 4, 8…
+MAIL_MAX_ATTEMPTS = 20  # … (at most 6 hours apart), then marked failed for the moderators
+MAIL_LEASE_SECONDS = 300  # an email left "sending" by a stopped worker is taken again after this
 MODERATION_EMAILS = []  # copied on contacts; empty: every active moderator
+CONTACTS_PER_HOUR = 10  # contacts ("Je suis intéressé(e)") one agent may send in an hour
 
 # --- Listings --------------------------------------------------------------------------------
 REMODERATE_ON_EDIT = True  # an edit of a published listing sends it back to moderation

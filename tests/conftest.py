@@ -248,3 +248,19 @@ def pytest_terminal_summary(terminalreporter):
             "browser tests (Chromium): "
             + ", ".join(f"{n} {outcome}" for outcome, n in counts.items() if n)
         )
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free 127.0.0.1 port; see tests/smtp.py."""
+    from tests.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app, smtp_server):
+    """An application whose emails go to `smtp_server`."""
+    return make_app(**smtp_server.config())

@@ -3,9 +3,10 @@
 Each feature adds its routes to ROUTES. A URL template may use {listing} (a published listing of
 `owner`), {pending} (a pending listing of `owner`), {photo} (a photo of the pending listing),
 {user} (the `other` agent's id), {transfer} (part of the published listing, exchanged today),
-{half} (this half-year, e.g. 2026-S2), {category}, {site}, {service}, {organisation} (the reference
-data of the published listing and its poster). Expectations: OK (2xx, or 3xx not to the sign-in
-page), LOGIN (sent to the sign-in page), DENIED (403 or 404), any other int (that exact status).
+{half} (this half-year, e.g. 2026-S2), {email} (an outbox email), {category}, {site}, {service},
+{organisation} (the reference data of the published listing and its poster). Expectations: OK
+(2xx, or 3xx not to the sign-in page), LOGIN (sent to the sign-in page), DENIED (403 or 404), any
+other int (that exact status).
 """
 
 from __future__ import annotations
@@ -88,6 +89,19 @@ ROUTES: list[tuple[str, str, dict, dict | None]] = [
     ("GET", "/statistiques/bilans/{half}/export.xlsx", moderators_only(), None),
     ("POST", "/statistiques/bilans/{half}/echanges/{transfer}/poids", moderators_only(), {}),
     ("POST", "/statistiques/bilans/2025-S1/valider", moderators_only(), {}),
+    (
+        "POST",
+        "/annonces/{listing}/contact",
+        {"anonymous": LOGIN, "owner": DENIED, "other": OK, "moderator": OK},
+        {"message": ""},
+    ),
+    ("POST", "/annonces/{pending}/contact", signed_in(DENIED), {"message": ""}),
+    ("POST", "/annonces/{listing}/reserver", owner_only(), {"requester_id": ""}),
+    ("POST", "/annonces/{pending}/reserver", owner_only(), {"requester_id": ""}),
+    ("POST", "/annonces/{listing}/liberer", owner_only(), {}),
+    ("GET", "/moderation/courriels", moderators_only(OK), None),
+    ("POST", "/moderation/courriels/{email}/renvoyer", moderators_only(OK), {}),
+    ("GET", "/dev/courriels", everyone(DENIED), None),  # only exists when DEVELOPMENT is true
     # Moderation. State changes aim at records they leave as they are (an already published
     # listing to approve, a pending one to unpublish, invalid forms) or come last.
     ("GET", "/moderation/", moderators_only(), None),
@@ -152,6 +166,7 @@ def world(app):
         "user": other.id,
         "transfer": _add_transfer(app, published, other),
         "half": half_year_of(paris_today()).key,
+        "email": _add_email(app),
         "category": published.category_id,
         "site": published.site_id,
         "service": owner.service_id,
@@ -205,6 +220,17 @@ def _add_transfer(app, listing, receiver):
         db.session.add(transfer)
         db.session.commit()
         return transfer.id
+
+
+def _add_email(app):
+    from app.extensions import db
+    from app.models import OutboxEmail
+
+    with app.app_context():
+        email = OutboxEmail(to="a@example.org", subject="s", text="t", message_id="<m@test>")
+        db.session.add(email)
+        db.session.commit()
+        return email.id
 
 
 def _client_for(app, world, role):

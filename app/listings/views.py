@@ -20,9 +20,10 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..cache import cached_fragment
+from ..contact.panel import contact_panel, contact_panels
 from ..extensions import db
 from ..forms import select_choices
-from ..models import ContactRequest, Listing, Photo, Service
+from ..models import Listing, Photo, Service
 from ..photos import SIZES, PhotoError, delete_photo_files, photo_path, store_photo
 from . import queries, rules
 from .forms import CONDITION_LABELS, BrowseForm, ListingForm
@@ -330,7 +331,8 @@ def weight_hint():
 def detail(listing_id):
     """One listing with its photos and everything an agent needs to decide."""
     listing = _get_listing_for(listing_id, rules.can_view)
-    return render_template("listings/detail.html", listing=listing)
+    panel = contact_panel(listing, current_user)
+    return render_template("listings/detail.html", listing=listing, panel=panel)
 
 
 @bp.route("/mes-annonces")
@@ -347,20 +349,18 @@ def mine():
         .scalars()
         .all()
     )
-    contact_counts = dict(
-        db.session.execute(
-            db.select(ContactRequest.listing_id, db.func.count(ContactRequest.id))
-            .join(Listing, Listing.id == ContactRequest.listing_id)
-            .where(Listing.poster_id == current_user.id)
-            .group_by(ContactRequest.listing_id)
-        ).all()
-    )
+    panels = contact_panels(listings, current_user)
+    contact_counts = {i: len(panel.contacts) for i, panel in panels.items() if panel.contacts}
     groups = [
         (status, label, [item for item in listings if item.status == status])
         for status, label in STATUS_GROUPS
     ]
     return render_template(
-        "listings/mine.html", groups=groups, contact_counts=contact_counts, total=len(listings)
+        "listings/mine.html",
+        groups=groups,
+        contact_counts=contact_counts,
+        panels=panels,
+        total=len(listings),
     )
 
 

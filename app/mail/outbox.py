@@ -5,10 +5,21 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from flask import current_app, render_template
+import sqlalchemy as sa
+from flask import current_app, g, has_app_context, render_template
+from flask_babel import force_locale
 
 from ..extensions import db
 from ..models import OutboxEmail
+
+PENDING = "outbox_pending"  # session.info key: emails to send once the session commits
+READY = "outbox_ready"  # flask.g key: ids committed in this app context, not yet sent
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for an email: BASE_URL (sub-path included) + the route, never the request's Host."""
+    path = current_app.url_map.bind("localhost", script_name="/").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
 
 
 def _addresses(value: str | Iterable[str] | None) -> str:
@@ -43,8 +54,9 @@ def queue_email(
     """
     prefix = current_app.config.get("MAIL_SUBJECT_PREFIX") or ""
     full_subject = _one_line(f"{prefix} {subject}" if prefix else subject, 250)
-    text = render_template(f"mail/{template}.txt", **context)
-    html = render_template(f"mail/{template}.html", **context)
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # emails are in French
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
     domain = current_app.config["BASE_URL"].split("//", 1)[-1].split("/", 1)[0] or "localhost"
     email = OutboxEmail(
         to=_addresses(to),
@@ -59,4 +71,33 @@ def queue_email(
         message_id=f"<{secrets.token_hex(16)}@{domain.split(':')[0]}>",
     )
     db.session.add(email)
+    send_after_commit(email)
     return email
+
+
+def send_after_commit(email: OutboxEmail) -> None:
+    """Send this email as soon as the current transaction commits (dropped if it rolls back)."""
+    db.session.info.setdefault(PENDING, []).append(email)
+
+
+@sa.event.listens_for(db.session, "after_commit")
+def _collect_committed(session) -> None:
+    """Hand the ids of the committed emails to the app context, which sends them."""
+    pending = session.info.pop(PENDING, None)
+    if not pending or not has_app_context():
+        return
+    ids = [sa.inspect(e).identity[0] for e in pending if sa.inspect(e).persistent]
+    g.setdefault(READY, []).extend(ids)
+
+
+@sa.event.listens_for(db.session, "after_soft_rollback")
+def _forget_rolled_back(session, previous_transaction) -> None:
+    """An email whose transaction rolled back was never stored: forget it."""
+    pending = session.info.get(PENDING)
+    if pending:
+        session.info[PENDING] = [e for e in pending if e in session]
+
+
+def take_ready_ids() -> list[int]:
+    """The ids committed in this app context and not yet handed to a sender."""
+    return g.pop(READY, None) or []

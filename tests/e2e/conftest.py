@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
@@ -79,10 +81,9 @@ def _closing_before_sending(wsgi_app):
     return app
 
 
-@pytest.fixture
-def live_server(make_app):
-    """The application, with CSRF on and the demo data, served on 127.0.0.1 on a free port."""
-    app = make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True)
+@contextmanager
+def _serve(app: Flask):
+    """Load the demo data and serve `app` on 127.0.0.1 on a free port until the block ends."""
     from app.demo import seed_demo
 
     with app.app_context():
@@ -97,6 +98,35 @@ def live_server(make_app):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        _wait_for_connections_back(app)
+
+
+def _wait_for_connections_back(app: Flask, timeout: float = 10) -> None:
+    """Let request threads finish their database work (an email sent after the response) before
+    the engine is disposed, or a connection checked out then is never closed."""
+    from app.extensions import db
+
+    with app.app_context():
+        pool = db.engine.pool
+    deadline = time.monotonic() + timeout
+    while getattr(pool, "checkedout", lambda: 0)() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def live_server(make_app):
+    """The application, with CSRF on and the demo data, served on 127.0.0.1 on a free port."""
+    with _serve(make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True)) as server:
+        yield server
+
+
+@pytest.fixture
+def mail_live_server(make_app, smtp_server):
+    """Like live_server, with its emails sent to the test SMTP server (`smtp_server`)."""
+    settings = smtp_server.config(MAIL_TIMEOUT=30)  # a loaded machine is not a dead server
+    app = make_app(WTF_CSRF_ENABLED=True, DEVELOPMENT=True, **settings)
+    with _serve(app) as server:
+        yield server
 
 
 @pytest.fixture
@@ -106,6 +136,14 @@ def page(browser):
     context.set_default_timeout(15000)
     new_page = context.new_page()
     yield new_page
+    # Let responses still in flight (thumbnails) finish: the development server does not close
+    # a response whose connection the browser dropped, and the open photo file then leaks.
+    from playwright.sync_api import Error as PlaywrightError
+
+    try:
+        new_page.wait_for_load_state("networkidle", timeout=5000)
+    except PlaywrightError:
+        pass
     context.close()
 
 
