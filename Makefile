@@ -25,7 +25,7 @@ install-dev: $(VENV)/.dev translations
 
 translations: | $(BIN)/python
 	@test -x $(BIN)/pybabel || $(BIN)/pip install --quiet -r requirements.txt
-	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
+	$(BIN)/pybabel compile -d translations >/dev/null
 
 instance/config.py: | $(VENV)/.runtime
 	$(BIN)/python -m app.setup_instance

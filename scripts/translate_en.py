@@ -95,7 +95,11 @@ def main() -> None:
         catalog = read_po(handle)
     filled = 0
     for message in catalog:
-        if message.id and not message.string and message.id in EN:
+        if message.id and message.fuzzy and message.id not in EN:
+            # A guess by `pybabel update` from a similar string: wrong more often than not.
+            message.string = ""
+            message.flags.discard("fuzzy")
+        if message.id and message.id in EN and (not message.string or message.fuzzy):
             message.string = EN[message.id]
             message.flags.discard("fuzzy")
             filled += 1
