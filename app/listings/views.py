@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -11,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -374,8 +374,10 @@ def photo(photo_id, size):
     if item is None or not rules.can_view_photo(item, current_user):
         abort(404)
     try:
-        response = send_file(photo_path(item.stored_name, size), mimetype="image/jpeg")
+        # Read whole (a few hundred kB at most): no file stays open if the browser goes away.
+        with open(photo_path(item.stored_name, size), "rb") as handle:
+            data = handle.read()
     except FileNotFoundError:
         abort(404)
     g.private_cache = True
-    return response
+    return Response(data, mimetype="image/jpeg")

@@ -62,25 +62,6 @@ class LiveServer:
         return self.url + path
 
 
-def _closing_before_sending(wsgi_app):
-    """Read each response (a photo file) and close it before the server writes it.
-
-    When the browser abandons a request (a thumbnail of a page it leaves), Werkzeug's development
-    server fails while draining the socket and never closes the response: the open photo file
-    then shows up as a ResourceWarning, an error under this suite, in whichever test runs next.
-    """
-
-    def app(environ, start_response):
-        body = wsgi_app(environ, start_response)
-        try:
-            return [b"".join(body)]
-        finally:
-            if hasattr(body, "close"):
-                body.close()
-
-    return app
-
-
 @contextmanager
 def _serve(app: Flask):
     """Load the demo data and serve `app` on 127.0.0.1 on a free port until the block ends."""
@@ -88,7 +69,7 @@ def _serve(app: Flask):
 
     with app.app_context():
         seed_demo()
-    server = make_server("127.0.0.1", 0, _closing_before_sending(app), threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
