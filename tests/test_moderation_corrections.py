@@ -86,9 +86,18 @@ def test_correction_that_changes_nothing_writes_no_journal_entry(app, make, mod_
         ({"estimated_value": "-5"}, "Entre 0 et 1 000 000 €."),
         ({"weight_kg": "NaN"}, "Indiquez un nombre, par exemple 12,50."),
         ({"weight_kg": "200000"}, "Entre 0 et 100 000 kg."),
+        ({"weight_kg": "1E100"}, "Nombre trop grand."),
         ({"category_id": "0"}, "Choisissez une catégorie dans la liste."),
     ],
-    ids=["text-value", "no-value", "negative", "nan-weight", "huge-weight", "no-category"],
+    ids=[
+        "text-value",
+        "no-value",
+        "negative",
+        "nan-weight",
+        "huge-weight",
+        "exponent-weight",
+        "no-category",
+    ],
 )
 def test_invalid_correction_is_refused_in_french_and_keeps_what_was_typed(
     app, make, mod_client, data, message

@@ -86,6 +86,9 @@ class FrenchDecimalField(Field):
         if not value.is_finite():
             self.data = None
             raise ValueError(_l("Indiquez un nombre, par exemple 12,50."))
+        if value.adjusted() >= 12:  # beyond any amount here, and beyond exact quantizing
+            self.data = None
+            raise ValueError(_l("Nombre trop grand."))
         self.data = value.quantize(Decimal(1).scaleb(-self.places))
 
     def pre_validate(self, form):
