@@ -159,7 +159,7 @@ def run_load(port, db_path, duration, max_ops, threads, kill_midway, backup_dir)
                     f"/annonces/{target}/contact",
                     {"csrf_token": client.token, "message": "Intéressé pour notre service."},
                 )
-                if response is not None and response.status in (200, 302):
+                if response is not None and response.status in (200, 302, 303):
                     with lock:
                         acknowledged["contacted"].add((uid, target))
                 elif response is None:
