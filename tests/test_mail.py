@@ -374,7 +374,10 @@ def test_moderators_see_waiting_and_failed_emails_but_not_sent_ones(make_app, sm
     queue_note(app, subject="en attente")
     queue_note(app, subject="parti")
     client = sign_in(app.test_client(), make.moderator())
+    queue_page = client.get("/moderation/").get_data(as_text=True)
+    assert 'href="/moderation/courriels"' in queue_page  # reached from the moderation menu
     page = client.get("/moderation/courriels").get_data(as_text=True)
+    assert 'aria-current="page">Courriels<' in page
     assert "[Réemploi] refusé" in page and "550 5.1.1 Inconnu" in page and "En échec" in page
     assert "[Réemploi] en attente" in page and "451 4.3.0 Plus tard" in page
     assert "[Réemploi] parti" not in page
