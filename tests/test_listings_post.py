@@ -300,3 +300,28 @@ def test_weight_hint_uses_the_category_default(client, poster, refs):
         f"/annonces/poids-estime?category_id={refs['category'].id}&quantity=3"
     ).get_data(as_text=True)
     assert "28,8" in html and "Chaises" in html
+
+
+def test_email_links_carry_the_sub_path_once(make_app):
+    from tests.conftest import Factory
+
+    app = make_app(BASE_URL="https://intranet.example/reemploi")
+    make = Factory(app)
+    make.moderator(email="modo@example.org")
+    poster = make.user()
+    refs = {"category": make.category(), "site": make.site()}
+    client = app.test_client()
+    base = "http://localhost/reemploi/"
+    client.post(
+        "/connexion",
+        base_url=base,
+        data={"email": poster.email, "password": "correct-horse-battery"},
+    )
+    response = client.post("/annonces/nouvelle", base_url=base, data=form_data(refs))
+    assert response.status_code == 302
+    with app.app_context():
+        listing_id = db.session.execute(sa.select(Listing.id)).scalar_one()
+        text = db.session.execute(sa.select(OutboxEmail.text)).scalar_one()
+    assert f"https://intranet.example/reemploi/annonces/{listing_id}" in text
+    assert "https://intranet.example/reemploi/moderation/" in text
+    assert "/reemploi/reemploi/" not in text

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app
 
 from .. import audit
 from ..extensions import db
 from ..mail import queue_email
+from ..mail.outbox import absolute_url
 from ..models import Listing, Photo, User
 
 PUBLIC_STATUSES = ("published", "reserved")
@@ -66,8 +67,8 @@ def moderation_recipients() -> list[str]:
 
 
 def listing_url(listing: Listing, endpoint: str = "listings.detail") -> str:
-    """An absolute link for emails, from BASE_URL, never from the request's Host."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, listing_id=listing.id)
+    """An absolute link for emails, from BASE_URL (sub-path included), never from the Host."""
+    return absolute_url(endpoint, listing_id=listing.id)
 
 
 def _notify_moderators(listing: Listing, resubmitted: bool) -> None:
@@ -81,7 +82,7 @@ def _notify_moderators(listing: Listing, resubmitted: bool) -> None:
         kind="listing_submitted",
         listing=listing,
         resubmitted=resubmitted,
-        url=current_app.config["BASE_URL"] + "/moderation/",
+        url=absolute_url("moderation.queue"),
         listing_link=listing_url(listing),
     )
 
