@@ -13,7 +13,7 @@ from .models import User
 security_log = logging.getLogger("reemploi.security")
 
 CSP = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "default-src 'self'; object-src 'none'; base-uri 'none'; "
     "frame-ancestors 'none'; form-action 'self'"
 )
 
