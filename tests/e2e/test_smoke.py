@@ -15,8 +15,9 @@ def test_demo_agent_signs_in_and_sees_the_listings(page, live_server):
     expect(page).to_have_url(live_server("/annonces/"))
     expect(page.get_by_role("heading", level=1, name="Annonces")).to_be_visible()
     expect(page.get_by_text("Chaises visiteurs empilables")).to_be_visible()
-    # htmx loaded under the CSP, without a console error.
-    assert page.evaluate("typeof window.htmx") == "object"
+    # htmx loads under the CSP (a deferred script: wait for it rather than race it).
+    page.wait_for_function("typeof window.htmx === 'object'")
+    assert page.evaluate("typeof window.htmx.version") == "string"
 
 
 def test_wrong_password_shows_the_message_next_to_the_field(page, live_server):
