@@ -1,5 +1,6 @@
 """Agent B contacts agent A's listing in a real browser; A gets the email, moderators in copy."""
 
+import re
 import time
 
 import sqlalchemy as sa
@@ -27,6 +28,8 @@ def test_agent_contacts_a_listing_and_the_poster_gets_the_email_without_a_reload
     # Leaving before the thumbnails are served makes the development server drop a response.
     page.wait_for_load_state("networkidle")
     page.get_by_role("link", name="Chaises visiteurs empilables").click()
+    # Wait for the new page's load event: htmx (a deferred script) then handles the button.
+    page.wait_for_url(re.compile(r"/annonces/\d+$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Chaises visiteurs empilables")
     page.evaluate("window.notReloaded = true")  # gone if the page were loaded again
     # Time in the page itself, from the click to the confirmation being in the DOM.
@@ -74,6 +77,8 @@ def test_a_slow_smtp_server_does_not_delay_the_confirmation(page, mail_live_serv
     expect(page).to_have_url(mail_live_server("/annonces/"))
     page.wait_for_load_state("networkidle")
     page.get_by_role("link", name="Chaises visiteurs empilables").click()
+    # Wait for the new page's load event: htmx (a deferred script) then handles the button.
+    page.wait_for_url(re.compile(r"/annonces/\d+$"))
     page.get_by_role("button", name="Je suis intéressé(e)").click()
     expect(page.get_by_text("Le déposant a été prévenu par e-mail.")).to_be_visible()
     assert smtp_server.messages == []  # the server has not answered yet: the page did not wait

@@ -17,6 +17,7 @@ def test_moderator_approves_in_two_clicks_and_an_agent_sees_the_listing(browser,
     expect(counter).to_contain_text("2")
 
     page.get_by_role("link", name=re.compile("^Modération")).click()  # click 1
+    page.wait_for_url(re.compile(r"/moderation/$"))  # the load event: htmx is ready
     expect(page).to_have_url(live_server("/moderation/"))
     page.evaluate("window.__sameDocument = 'yes'")
     row = page.locator("li.queue-item", has_text="Canapé d'accueil deux places")
