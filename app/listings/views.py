@@ -25,6 +25,7 @@ from ..extensions import db
 from ..forms import select_choices
 from ..models import Listing, Photo, Service
 from ..photos import SIZES, PhotoError, delete_photo_files, photo_path, store_photo
+from ..stats.periods import paris_today
 from . import queries, rules
 from .forms import CONDITION_LABELS, BrowseForm, ListingForm
 
@@ -37,15 +38,6 @@ STATUS_GROUPS = (
     ("rejected", _l("Refusées")),
     ("closed", _l("Clôturées")),
 )
-
-
-def paris_today():
-    """Today's date where the agents are."""
-    from datetime import datetime
-
-    from flask_babel import get_timezone
-
-    return datetime.now(get_timezone()).date()
 
 
 def is_htmx() -> bool:

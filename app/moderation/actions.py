@@ -14,7 +14,9 @@ from flask_babel import lazy_gettext as _l
 
 from ..audit import record, snapshot
 from ..extensions import db
+from ..listings.rules import listing_url
 from ..mail import queue_email
+from ..mail.outbox import absolute_url
 from ..models import Category, Listing, User, utcnow
 
 REJECTION_REASONS = (
@@ -32,17 +34,8 @@ class ModerationError(Exception):
     """An action the record's current state does not allow; the message says why, in French."""
 
 
-def absolute_url(path: str) -> str:
-    """A link for an email: BASE_URL, never the request's Host header."""
-    return current_app.config["BASE_URL"] + path
-
-
-def listing_url(listing: Listing) -> str:
-    return absolute_url(f"/annonces/{listing.id}")
-
-
 def listing_edit_url(listing: Listing) -> str:
-    return absolute_url(f"/annonces/{listing.id}/modifier")
+    return listing_url(listing, "listings.edit")
 
 
 def _email(to, subject_factory, template: str, **context) -> None:
@@ -336,6 +329,6 @@ def transfer_listings(leaving: User, colleague: User, moderator: User) -> list[L
         leaving=leaving,
         colleague=colleague,
         listings=[(listing, listing_url(listing)) for listing in listings],
-        my_listings_url=absolute_url("/mes-annonces"),
+        my_listings_url=absolute_url("listings.mine"),
     )
     return listings

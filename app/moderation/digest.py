@@ -15,8 +15,8 @@ from ..audit import record
 from ..extensions import db
 from ..listings.rules import moderation_recipients
 from ..mail import queue_email
+from ..mail.outbox import absolute_url
 from ..models import AuditEvent, Listing, utcnow
-from .actions import absolute_url
 
 DIGEST_ACTION = "digest.sent"
 # Any constant: serialises two digest runs on PostgreSQL (SQLite already takes the write lock).
@@ -91,7 +91,7 @@ def notify_moderators(now: datetime | None = None) -> DigestOutcome:
             kind="moderation_digest",
             listings=listings,
             hours=hours,
-            queue_url=absolute_url("/moderation/"),
+            queue_url=absolute_url("moderation.queue"),
             now=now,
         )
     event = record(
