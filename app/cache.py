@@ -1,5 +1,6 @@
 """A per-process cache of rendered page fragments that are the same for everyone who may see
-them: the browse page's filters and results, the moderators' dashboard.
+them: the browse page's filters and results, the shared parts of a listing page, the
+moderators' dashboard.
 
 An entry is reused only while the database's change counter (bumped by triggers on listings,
 transfers, photos and reference data) is unchanged, and for at most TTL seconds so that
@@ -8,16 +9,23 @@ transfers, photos and reference data) is unchanged, and for at most TTL seconds 
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections import OrderedDict
 
-from flask import current_app
+from flask import current_app, request
+from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
+from sqlalchemy import event
 
 from .extensions import db
 from .models import ChangeCounter
 
+VERSION = "reemploi_data_version"
+# Random per process (as the cache is), so no stored text can ever contain it.
+CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 TTL_SECONDS = 60
 MAX_ENTRIES = 512
 
@@ -61,23 +69,24 @@ def fragment_cache() -> FragmentCache:
     return current_app.extensions.setdefault("reemploi_fragment_cache", FragmentCache())
 
 
-def request_key(name: str) -> tuple:
-    """What a fragment depends on: its name, the sub-path, the language and the query string."""
-    from flask import request
-    from flask_babel import get_locale
+def fragment_key(name: str, *parts) -> tuple:
+    """What a fragment depends on: its name and parts, the sub-path and the language."""
+    return (name, request.script_root, str(get_locale()), *parts)
 
-    return (
-        name,
-        request.script_root,
-        str(get_locale()),
-        tuple(sorted(request.args.items(multi=True)))[:20],
-    )
+
+def request_key(name: str) -> tuple:
+    """The key of a fragment that depends on the query string too (browse, dashboard)."""
+    return fragment_key(name, tuple(sorted(request.args.items(multi=True)))[:20])
 
 
 def cached_fragment(name: str, render) -> Markup:
     """The fragment for this request, rendered by `render()` only when the cache has none."""
+    return cached(request_key(name), render)
+
+
+def cached(key: tuple, render) -> Markup:
+    """The fragment stored under `key` for the current data, rendered when missing."""
     cache = fragment_cache()
-    key = request_key(name)
     version = data_version()
     html = cache.get(key, version)
     if html is None:
@@ -85,11 +94,31 @@ def cached_fragment(name: str, render) -> Markup:
     return html
 
 
+def csrf_placeholder() -> str:
+    """Stands for the reader's CSRF token in a fragment shared by several users."""
+    return CSRF_PLACEHOLDER
+
+
+def with_csrf_token(html: Markup) -> Markup:
+    """A shared fragment with this user's CSRF token where the placeholder stands."""
+    return Markup(str(html).replace(CSRF_PLACEHOLDER, generate_csrf()))  # noqa: S704
+
+
 def data_version() -> int:
-    """The current value of the change counter (one primary-key read)."""
-    return (
-        db.session.execute(
-            db.select(ChangeCounter.value).where(ChangeCounter.name == "browse")
-        ).scalar_one_or_none()
-        or 0
-    )
+    """The current value of the change counter: one primary-key read per transaction."""
+    info = db.session.info
+    if VERSION not in info:
+        info[VERSION] = (
+            db.session.execute(
+                db.select(ChangeCounter.value).where(ChangeCounter.name == "browse")
+            ).scalar_one_or_none()
+            or 0
+        )
+    return info[VERSION]
+
+
+@event.listens_for(db.session, "after_commit")
+@event.listens_for(db.session, "after_rollback")
+def _forget_version(session) -> None:
+    """A new transaction may see other data: read the counter again."""
+    session.info.pop(VERSION, None)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Category, Listing, Organisation, Service, Site
+from ..models import Category, ContactRequest, Listing, Organisation, Service, Site
 from .rules import PUBLIC_STATUSES
 from .search import matching_listing_ids
 
@@ -31,6 +31,31 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the listing page must know of a listing and its reader before rendering it."""
+
+    title: str
+    status: str
+    poster_id: int
+    contacted: bool
+
+
+def reading(listing_id: int, reader_id: int) -> Reading | None:
+    """The listing's title, status and poster, and whether this reader made contact: one row."""
+    row = db.session.execute(
+        sa.select(Listing.title, Listing.status, Listing.poster_id, ContactRequest.id)
+        .outerjoin(
+            ContactRequest,
+            (ContactRequest.listing_id == Listing.id) & (ContactRequest.requester_id == reader_id),
+        )
+        .where(Listing.id == listing_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    return Reading(row[0], row[1], row[2], row[3] is not None)
 
 
 def card_options():

@@ -37,6 +37,16 @@ def can_view(listing: Listing, user: User) -> bool:
     return listing.status in (*PUBLIC_STATUSES, "closed") or is_owner_or_moderator(listing, user)
 
 
+def sees_shared_page(reading, user: User) -> bool:
+    """Readers who may see the listing but neither posted it, moderate nor made contact all
+    see the same page (so it can be rendered once for them all)."""
+    return (
+        can_view(reading, user)
+        and not is_owner_or_moderator(reading, user)
+        and not reading.contacted
+    )
+
+
 def can_edit(listing: Listing, user: User) -> bool:
     return listing.status != "closed" and is_owner_or_moderator(listing, user)
 

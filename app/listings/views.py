@@ -19,12 +19,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..cache import cached_fragment
-from ..contact.panel import contact_panel, contact_panels
+from ..cache import cached, cached_fragment, csrf_placeholder, fragment_key, with_csrf_token
+from ..contact.panel import ContactPanel, contact_panel, contact_panels
 from ..extensions import db
 from ..forms import select_choices
 from ..models import Listing, Photo, Service
 from ..photos import SIZES, PhotoError, delete_photo_files, photo_path, store_photo
+from ..security import current_path
 from ..stats.periods import paris_today
 from . import queries, rules
 from .forms import CONDITION_LABELS, BrowseForm, ListingForm
@@ -322,9 +323,33 @@ def weight_hint():
 @login_required
 def detail(listing_id):
     """One listing with its photos and everything an agent needs to decide."""
+    reading = queries.reading(listing_id, current_user.id)
+    if reading is None:
+        abort(404)
+    if rules.sees_shared_page(reading, current_user):
+        article = cached(
+            fragment_key("listing-article", listing_id, paris_today(), current_path()),
+            lambda: _render_shared_article(listing_id),
+        )
+        return render_template(
+            "listings/detail.html", page_title=reading.title, article=with_csrf_token(article)
+        )
     listing = _get_listing_for(listing_id, rules.can_view)
     panel = contact_panel(listing, current_user)
-    return render_template("listings/detail.html", listing=listing, panel=panel)
+    return render_template(
+        "listings/detail.html", page_title=listing.title, listing=listing, panel=panel
+    )
+
+
+def _render_shared_article(listing_id: int) -> str:
+    """The article as every reader who neither manages the listing nor made contact sees it."""
+    listing = _get_listing_for(listing_id, rules.can_view)
+    return render_template(
+        "listings/partials/_detail.html",
+        listing=listing,
+        panel=ContactPanel(listing, is_poster=False, manages=False, my_contact=None),
+        csrf_token=csrf_placeholder,
+    )
 
 
 @bp.route("/mes-annonces")
