@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run install install-dev migrate demo test lint test-postgres bench loadtest translations clean
+.PHONY: run install install-dev migrate demo test lint test-postgres bench loadtest loadtest-postgres translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,3 +63,7 @@ bench: install
 ## make loadtest: 4 gunicorn workers under a mixed read/write load, then with a worker killed
 loadtest: install
 	$(BIN)/python -m bench.loadtest $(LOAD_ARGS)
+
+## make loadtest-postgres: the same load test on a throwaway PostgreSQL cluster, durable settings
+loadtest-postgres: install
+	PG_DURABLE=1 bash scripts/with-postgres.sh $(BIN)/python -m bench.loadtest --postgres $(LOAD_ARGS)

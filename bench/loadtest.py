@@ -6,6 +6,11 @@ and count. Afterwards the database must hold exactly the writes the clients were
 succeeded (a write cut by the killed worker may or may not have landed: it is counted apart),
 with zero 5xx, zero "database is locked", and PRAGMA integrity_check = ok. A backup taken
 during the load is restored into a scratch folder and opened.
+
+With --postgres (`make loadtest-postgres`) the same runs against the PostgreSQL database named
+by TEST_DATABASE_URL: the data set is built there once, each round gets a copy of it (CREATE
+DATABASE … TEMPLATE), amcheck stands in for integrity_check, and the backup is restored into a
+scratch database.
 """
 
 from __future__ import annotations
@@ -18,7 +23,6 @@ import random
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,9 @@ import time
 from collections import Counter
 from pathlib import Path
 from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 
 from bench.run import ROOT, env_for, free_port, prepare, worker_pids
 
@@ -72,32 +79,37 @@ class Client:
         self.token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
 
 
-def run_load(port, db_path, duration, max_ops, threads, kill_midway, backup_dir):
+def run_load(port, url, duration, max_ops, threads, kill_midway, backup):
     """Run the mixed load; return the tallies of what the clients were told."""
-    db = sqlite3.connect(db_path)
-    category_id, site_id = (
-        db.execute("SELECT min(id) FROM category").fetchone()[0],
-        db.execute("SELECT min(id) FROM site").fetchone()[0],
-    )
-    agents = db.execute(
-        "SELECT id, email FROM user_account WHERE is_moderator = 0 ORDER BY id LIMIT ?",
-        (threads,),
-    ).fetchall()
-    service_id = db.execute("SELECT min(id) FROM service").fetchone()[0]
-    own = {
-        uid: [
-            row[0]
-            for row in db.execute(
-                "SELECT id FROM listing WHERE poster_id = ? AND status = 'published' LIMIT 50",
-                (uid,),
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.connect() as db:
+        category_id = db.scalar(sa.text("SELECT min(id) FROM category"))
+        site_id = db.scalar(sa.text("SELECT min(id) FROM site"))
+        service_id = db.scalar(sa.text("SELECT min(id) FROM service"))
+        agents = db.execute(
+            sa.text(
+                "SELECT id, email FROM user_account WHERE NOT is_moderator ORDER BY id LIMIT :n"
+            ),
+            {"n": threads},
+        ).all()
+        own = {
+            uid: list(
+                db.scalars(
+                    sa.text(
+                        "SELECT id FROM listing WHERE poster_id = :uid AND status = 'published'"
+                        " ORDER BY id LIMIT 50"
+                    ),
+                    {"uid": uid},
+                )
             )
-        ]
-        for uid, _ in agents
-    }
-    others = [
-        row[0] for row in db.execute("SELECT id FROM listing WHERE status = 'published' LIMIT 3000")
-    ]
-    db.close()
+            for uid, _ in agents
+        }
+        others = list(
+            db.scalars(
+                sa.text("SELECT id FROM listing WHERE status = 'published' ORDER BY id LIMIT 3000")
+            )
+        )
+    engine.dispose()
 
     tallies = Counter()
     acknowledged = {"posted": set(), "contacted": set(), "closed": set()}
@@ -199,27 +211,12 @@ def run_load(port, db_path, duration, max_ops, threads, kill_midway, backup_dir)
     started = time.time()
     for thread in pool:
         thread.start()
-    if kill_midway is not None or backup_dir is not None:
+    if kill_midway is not None or backup is not None:
         time.sleep(duration / 2)
-        if backup_dir is not None:
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "flask",
-                    "--app",
-                    "wsgi",
-                    "reemploi",
-                    "backup",
-                    str(backup_dir),
-                ],
-                check=True,
-                env=kill_midway["env"] if kill_midway else env_for(Path(db_path).parent),
-                cwd=ROOT,
-                capture_output=True,
-            )
+        if backup is not None:
+            flask_command("backup", str(backup["dir"]), env=backup["env"])
         if kill_midway is not None:
-            victims = worker_pids(kill_midway["master"])
+            victims = worker_pids(kill_midway)
             if victims:
                 os.kill(victims[0], signal.SIGKILL)
                 tallies["workers killed"] += 1
@@ -229,38 +226,102 @@ def run_load(port, db_path, duration, max_ops, threads, kill_midway, backup_dir)
     return tallies, acknowledged, cut, elapsed
 
 
-def check_database(db_path, acknowledged, cut) -> list[str]:
+def check_database(url, acknowledged, cut) -> list[str]:
     """What the database holds against what the clients were told; empty list = all good."""
     problems = []
-    db = sqlite3.connect(db_path)
-    integrity = db.execute("PRAGMA integrity_check").fetchone()[0]
-    if integrity != "ok":
-        problems.append(f"integrity_check: {integrity}")
-    titles = {
-        row[0]
-        for row in db.execute(
-            "SELECT title FROM listing WHERE title LIKE ?", (f"{TITLE_PREFIX} %",)
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.connect() as db:
+        titles = set(
+            db.scalars(
+                sa.text("SELECT title FROM listing WHERE title LIKE :prefix"),
+                {"prefix": f"{TITLE_PREFIX} %"},
+            )
         )
-    }
+        contacts = {
+            tuple(row)
+            for row in db.execute(sa.text("SELECT requester_id, listing_id FROM contact_request"))
+        }
+        closed = set(db.scalars(sa.text("SELECT id FROM listing WHERE status = 'closed'")))
+    engine.dispose()
     missing = acknowledged["posted"] - titles
     extra = len(titles - acknowledged["posted"])
     if missing:
         problems.append(f"{len(missing)} acknowledged listings missing")
     if extra > cut["post"]:
         problems.append(f"{extra} listings nobody was told about (only {cut['post']} cut)")
-    contacts = set(db.execute("SELECT requester_id, listing_id FROM contact_request").fetchall())
     if acknowledged["contacted"] - contacts:
         problems.append(
             f"{len(acknowledged['contacted'] - contacts)} acknowledged contacts missing"
         )
-    closed = {row[0] for row in db.execute("SELECT id FROM listing WHERE status = 'closed'")}
     if acknowledged["closed"] - closed:
         problems.append(f"{len(acknowledged['closed'] - closed)} acknowledged closures missing")
-    db.close()
     return problems
 
 
-def serve(instance: Path, workers: int, port: int, log):
+def check_integrity(url) -> tuple[str, list[str]]:
+    """Run the engine's own consistency check; return what was checked and the problems."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as db:
+            if engine.dialect.name == "sqlite":
+                result = db.scalar(sa.text("PRAGMA integrity_check"))
+                return "integrity_check ok", [] if result == "ok" else [f"integrity: {result}"]
+            return _amcheck(db)
+    finally:
+        engine.dispose()
+
+
+def _amcheck(db) -> tuple[str, list[str]]:
+    """amcheck on every B-tree index (with heapallindexed) and every table of the schema."""
+    try:
+        with db.begin():
+            db.execute(sa.text("CREATE EXTENSION IF NOT EXISTS amcheck"))
+    except sa.exc.DBAPIError as error:
+        # Without the extension (or the right to create it) only the counts stand.
+        return f"amcheck unavailable ({error.orig}), counts only", []
+    try:
+        indexes = db.execute(
+            sa.text(
+                "SELECT c.relname, bt_index_check(c.oid, true) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_am a ON a.oid = c.relam"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE a.amname = 'btree' AND n.nspname = 'public' AND i.indisvalid"
+            )
+        ).all()
+        tables, corrupt = db.execute(
+            sa.text(
+                "SELECT count(DISTINCT c.oid), count(v.blkno) FROM pg_class c"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " LEFT JOIN LATERAL verify_heapam(c.oid) v ON true"
+                " WHERE c.relkind = 'r' AND n.nspname = 'public'"
+            )
+        ).one()
+    except sa.exc.DBAPIError as error:
+        return "amcheck", [f"amcheck: {str(error.orig).splitlines()[0]}"]
+    done = f"amcheck ok on {len(indexes)} B-tree indexes and {tables} tables"
+    return done, [] if not corrupt else [f"verify_heapam: {corrupt} corrupt tuples"]
+
+
+def flask_command(*args, env):
+    """Run `flask --app wsgi reemploi …` as IT would, failing loudly."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "reemploi", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode:
+        raise RuntimeError(f"flask reemploi {args[0]} failed: {result.stderr.strip()[-500:]}")
+
+
+def env_with(instance: Path, url: str) -> dict:
+    """The benchmark environment, pointed at this database."""
+    return {**env_for(instance), "FLASK_SQLALCHEMY_DATABASE_URI": url}
+
+
+def serve(env: dict, workers: int, port: int, log):
     return subprocess.Popen(
         [
             sys.executable,
@@ -272,7 +333,7 @@ def serve(instance: Path, workers: int, port: int, log):
             "--timeout=60",
             "wsgi:app",
         ],
-        env=env_for(instance),
+        env=env,
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -292,67 +353,94 @@ def wait_up(port, server):
     raise RuntimeError("gunicorn did not start")
 
 
-def one_round(name, base: Path, args, kill: bool) -> bool:
-    scratch = Path(tempfile.mkdtemp(prefix=f"reemploi-load-{name}-"))
-    instance = scratch / "instance"
-    shutil.copytree(base, instance, ignore=shutil.ignore_patterns("ready"))
-    db_path = instance / "reemploi.sqlite"
+def admin_execute(url: str, statement: str) -> None:
+    """Run one statement outside a transaction in the cluster's `postgres` database."""
+    engine = sa.create_engine(
+        sa.make_url(url).set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as db:
+        db.execute(sa.text(statement))
+    engine.dispose()
+
+
+def fresh_database(base, scratch: Path, slug: str) -> str:
+    """A copy of the bench data set for one round; return its URL."""
+    if isinstance(base, Path):
+        shutil.copytree(base, scratch / "instance", ignore=shutil.ignore_patterns("ready"))
+        return f"sqlite:///{scratch / 'instance' / 'reemploi.sqlite'}"
+    (scratch / "instance").mkdir()
+    template = sa.make_url(base).database
+    admin_execute(base, f'DROP DATABASE IF EXISTS "{slug}"')
+    admin_execute(base, f'CREATE DATABASE "{slug}" TEMPLATE "{template}"')
+    return sa.make_url(base).set(database=slug).render_as_string(hide_password=False)
+
+
+def empty_database(like: str, scratch: Path, slug: str) -> str:
+    """An empty database of the same engine to restore a backup into; return its URL."""
+    if like.startswith("sqlite"):
+        return f"sqlite:///{scratch / 'reemploi.sqlite'}"
+    admin_execute(like, f'DROP DATABASE IF EXISTS "{slug}"')
+    admin_execute(like, f'CREATE DATABASE "{slug}"')
+    return sa.make_url(like).set(database=slug).render_as_string(hide_password=False)
+
+
+def restore_and_count(backup: Path, url: str, scratch: Path, slug: str):
+    """Restore a backup into an empty database; return its listing count and integrity."""
+    restored = scratch / "restored"
+    restored.mkdir()
+    target = empty_database(url, restored, slug)
+    flask_command("restore", str(backup), "--yes", env=env_with(restored, target))
+    engine = sa.create_engine(target, poolclass=NullPool)
+    with engine.connect() as db:
+        rows = db.scalar(sa.text("SELECT count(*) FROM listing"))
+    engine.dispose()
+    return rows, check_integrity(target)
+
+
+def one_round(name, slug, base, args, kill: bool) -> bool:
+    """Serve a fresh copy of the data set under load, check it, print the figures."""
+    scratch = Path(tempfile.mkdtemp(prefix=f"reemploi-load-{slug}-"))
+    url = fresh_database(base, scratch, f"reemploi_load_{slug}")
+    env = env_with(scratch / "instance", url)
     port = free_port()
     log_path = scratch / "gunicorn.log"
     with log_path.open("w+") as log:
-        server = serve(instance, args.workers, port, log)
+        server = serve(env, args.workers, port, log)
         try:
             wait_up(port, server)
-            backup_dir = scratch / "backup" if kill else None
             tallies, acknowledged, cut, elapsed = run_load(
                 port,
-                db_path,
+                url,
                 args.duration,
                 args.max_ops,
                 args.threads,
-                {"master": server.pid, "env": env_for(instance)} if kill else None,
-                backup_dir,
+                server.pid if kill else None,
+                {"dir": scratch / "backup", "env": env} if kill else None,
             )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
     log_text = log_path.read_text()
-    problems = check_database(db_path, acknowledged, cut)
+    problems = check_database(url, acknowledged, cut)
+    checked, integrity_problems = check_integrity(url)
+    problems += integrity_problems
     errors_5xx = sum(v for k, v in tallies.items() if re.search(r" 5\d\d$", k))
-    locked = log_text.count("database is locked")
+    alarm = "database is locked" if url.startswith("sqlite") else "deadlock detected"
     if errors_5xx:
         problems.append(f"{errors_5xx} responses 5xx")
-    if locked:
-        problems.append(f"'database is locked' {locked} times in the log")
+    if log_text.count(alarm):
+        problems.append(f"'{alarm}' {log_text.count(alarm)} times in the log")
     if kill:
-        restored = scratch / "restored"
-        restored.mkdir()
-        env = env_for(restored)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "flask",
-                "--app",
-                "wsgi",
-                "reemploi",
-                "restore",
-                str(scratch / "backup"),
-                "--yes",
-            ],
-            check=True,
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
+        rows, (restored_checked, restored_problems) = restore_and_count(
+            scratch / "backup", url, scratch, f"reemploi_load_{slug}_restored"
         )
-        check = sqlite3.connect(restored / "reemploi.sqlite")
-        restored_rows = check.execute("SELECT count(*) FROM listing").fetchone()[0]
-        restored_ok = check.execute("PRAGMA integrity_check").fetchone()[0]
-        check.close()
-        if restored_ok != "ok" or restored_rows == 0:
-            problems.append("the backup taken during the load did not restore")
+        if restored_problems or rows == 0:
+            problems.append(
+                f"the backup taken during the load did not restore: {restored_problems}"
+            )
         else:
-            tallies["backup restored, listings"] = restored_rows
+            tallies["backup restored, listings"] = rows
+            checked += f"; restored copy: {restored_checked}"
     total = sum(
         v for k, v in tallies.items() if k[0].isalpha() and " " in k and k.split()[-1].isdigit()
     )
@@ -367,10 +455,11 @@ def one_round(name, base: Path, args, kill: bool) -> bool:
         f"{len(acknowledged['contacted'])} contacts, {len(acknowledged['closed'])} closed; "
         f"cut by the kill: {dict(cut) or 0}"
     )
+    print(f"   checked: {checked}")
     print(
         "   "
         + (
-            "OK: database matches, integrity ok, no 5xx, no lock error"
+            f"OK: database matches, integrity ok, no 5xx, no '{alarm}'"
             if not problems
             else "PROBLEMS: " + "; ".join(problems)
         )
@@ -382,6 +471,44 @@ def one_round(name, base: Path, args, kill: bool) -> bool:
     return not problems
 
 
+def prepare_postgres(url: str, published: int, closed: int, agents: int, services: int) -> str:
+    """Migrate the empty database at url and build the data set in it; return url."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    with engine.connect() as db:
+        if sa.inspect(db).get_table_names():
+            raise SystemExit(f"{engine.url.database} is not empty: give a throwaway database.")
+        version = db.scalar(sa.text("SHOW server_version"))
+        durability = ", ".join(
+            f"{name}={db.scalar(sa.text(f'SHOW {name}'))}"
+            for name in ("fsync", "synchronous_commit", "full_page_writes")
+        )
+    engine.dispose()
+    print(f"PostgreSQL {version} ({durability})", flush=True)
+    instance = Path(tempfile.mkdtemp(prefix="reemploi-load-base-"))
+    env = env_with(instance, url)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT, capture_output=True)
+    print(f"Building the data set ({published} online, {closed} closed listings)…", flush=True)
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.dataset",
+            f"--published={published}",
+            f"--closed={closed}",
+            f"--agents={agents}",
+            f"--services={services}",
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+    )
+    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    shutil.rmtree(instance, ignore_errors=True)
+    return url
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--published", type=int, default=5000)
@@ -390,11 +517,26 @@ def main() -> int:
     parser.add_argument("--max-ops", type=int, default=6000, help="requests per round (bound)")
     parser.add_argument("--threads", type=int, default=12)
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="run on the empty PostgreSQL database named by TEST_DATABASE_URL",
+    )
     args = parser.parse_args()
-    base = prepare(args.published, args.closed, 200, 40)
-    ok = one_round("steady", base, args, kill=False)
-    ok = one_round("worker killed midway, backup during load", base, args, kill=True) and ok
-    print(json.dumps({"passed": ok}))
+    if args.postgres:
+        if not os.environ.get("TEST_DATABASE_URL"):
+            parser.error("--postgres needs TEST_DATABASE_URL (see scripts/with-postgres.sh)")
+        base = prepare_postgres(
+            os.environ["TEST_DATABASE_URL"], args.published, args.closed, 200, 40
+        )
+    else:
+        base = prepare(args.published, args.closed, 200, 40)
+    ok = one_round("steady", "steady", base, args, kill=False)
+    ok = (
+        one_round("worker killed midway, backup during load", "killed", base, args, kill=True)
+        and ok
+    )
+    print(json.dumps({"passed": ok, "database": "postgresql" if args.postgres else "sqlite"}))
     return 0 if ok else 1
 
 
