@@ -81,10 +81,10 @@ def test_correction_that_changes_nothing_writes_no_journal_entry(app, make, mod_
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"estimated_value": "beaucoup"}, "Indiquez un nombre, par exemple 12,50."),
+        ({"estimated_value": "beaucoup"}, "Indiquez un nombre, par exemple 25 ou 12,50."),
         ({"estimated_value": ""}, "Indiquez la valeur estimée, 0 si elle est nulle."),
         ({"estimated_value": "-5"}, "Entre 0 et 1 000 000 €."),
-        ({"weight_kg": "NaN"}, "Indiquez un nombre, par exemple 12,50."),
+        ({"weight_kg": "NaN"}, "Indiquez un nombre, par exemple 25 ou 12,50."),
         ({"weight_kg": "200000"}, "Entre 0 et 100 000 kg."),
         ({"weight_kg": "1E100"}, "Nombre trop grand."),
         ({"category_id": "0"}, "Choisissez une catégorie dans la liste."),

@@ -76,7 +76,7 @@ def test_category_edit_journals_only_what_changed(app, make, mod_client):
     ("field", "value", "message"),
     [
         ("name", "", "Indiquez le nom de la catégorie."),
-        ("default_unit_weight_kg", "lourd", "Indiquez un nombre, par exemple 12,50."),
+        ("default_unit_weight_kg", "lourd", "Indiquez un nombre, par exemple 25 ou 12,50."),
         ("co2e_kg_per_unit", "-1", "Entre 0 et 100 000 kg CO2e."),
         ("source_note", "", "Indiquez d'où viennent ces chiffres"),
     ],

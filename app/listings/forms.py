@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    Field,
     IntegerField,
     MultipleFileField,
     SelectField,
@@ -25,9 +24,8 @@ from wtforms.validators import (
     Optional,
     ValidationError,
 )
-from wtforms.widgets import TextInput
 
-from ..forms import select_choices
+from ..forms import FrenchDecimalField, select_choices
 
 CONDITION_LABELS = {
     "new": _l("Neuf"),
@@ -36,51 +34,13 @@ CONDITION_LABELS = {
     "to_repair": _l("À réparer"),
 }
 
+MAX_VALUE = Decimal("1000000")
+MAX_WEIGHT = Decimal("100000")
+
 SORT_LABELS = {
     "recent": _l("Les plus récentes"),
     "available": _l("Disponibles au plus tôt"),
 }
-
-
-class FrenchDecimalField(Field):
-    """A decimal typed the French way: '1 234,50', '12.5' or '30 €' all read as numbers."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, places=2, maximum=None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.places = places
-        self.maximum = maximum
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        if self.data is None:
-            return ""
-        return format(self.data, "f").replace(".", ",")
-
-    def process_formdata(self, valuelist):
-        self.data = None
-        if not valuelist:
-            return
-        raw = valuelist[0] or ""
-        text = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
-        text = text.replace(",", ".").strip()
-        if not text:
-            return
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(_l("Indiquez un nombre, par exemple 25 ou 12,50.")) from None
-        if not value.is_finite():
-            raise ValueError(_l("Indiquez un nombre, par exemple 25 ou 12,50."))
-        if value.as_tuple().exponent < -self.places:
-            raise ValueError(_l("%(n)d chiffres après la virgule au plus.", n=self.places))
-        if value < 0:
-            raise ValueError(_l("Le nombre ne peut pas être négatif."))
-        if self.maximum is not None and value > self.maximum:
-            raise ValueError(_l("Nombre trop grand (%(max)s au plus).", max=self.maximum))
-        self.data = value
 
 
 class ListingForm(FlaskForm):
@@ -118,14 +78,18 @@ class ListingForm(FlaskForm):
     )
     estimated_value = FrenchDecimalField(
         _l("Valeur estimée en euros, pour toute la quantité"),
-        maximum=Decimal("1000000"),
-        validators=[InputRequired(_l("Estimez la valeur en euros (0 si elle est nulle)."))],
+        validators=[
+            InputRequired(_l("Estimez la valeur en euros (0 si elle est nulle).")),
+            NumberRange(min=0, max=MAX_VALUE, message=_l("Entre 0 et 1 000 000 €.")),
+        ],
     )
     weight_kg = FrenchDecimalField(
         _l("Poids total en kg (facultatif)"),
         places=3,
-        maximum=Decimal("100000"),
-        validators=[Optional()],
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=MAX_WEIGHT, message=_l("Entre 0 et 100 000 kg.")),
+        ],
     )
     site_id = SelectField(
         _l("Site où voir et récupérer l'objet"),

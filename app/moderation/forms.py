@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -27,9 +27,8 @@ from wtforms.validators import (
     StopValidation,
     ValidationError,
 )
-from wtforms.widgets import TextInput
 
-from ..forms import select_choices
+from ..forms import FrenchDecimalField, select_choices
 from .actions import REJECTION_REASONS
 
 MAX_VALUE = Decimal("1000000")
@@ -51,49 +50,6 @@ class PlainText:
 
 
 MAX_WEIGHT = Decimal("100000")
-
-
-class FrenchDecimalField(Field):
-    """A decimal typed the French way ("12,5", "1 200 €"), kept as typed when it is wrong."""
-
-    widget = TextInput()
-
-    def __init__(self, label=None, validators=None, places=2, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.places = places
-        self.raw = None
-
-    def _value(self):
-        if self.raw is not None:
-            return self.raw
-        if self.data is None:
-            return ""
-        return format(self.data, "f").replace(".", ",")
-
-    def process_formdata(self, valuelist):
-        if not valuelist:
-            return
-        self.raw = valuelist[0]
-        text = "".join(valuelist[0].split()).replace("€", "").replace(",", ".")
-        if not text:
-            self.data = None
-            return
-        try:
-            value = Decimal(text)
-        except InvalidOperation:
-            self.data = None
-            raise ValueError(_l("Indiquez un nombre, par exemple 12,50.")) from None
-        if not value.is_finite():
-            self.data = None
-            raise ValueError(_l("Indiquez un nombre, par exemple 12,50."))
-        if value.adjusted() >= 12:  # beyond any amount here, and beyond exact quantizing
-            self.data = None
-            raise ValueError(_l("Nombre trop grand."))
-        self.data = value.quantize(Decimal(1).scaleb(-self.places))
-
-    def pre_validate(self, form):
-        if self.process_errors:  # one message is enough: skip the range check
-            raise StopValidation()
 
 
 class IdListField(Field):

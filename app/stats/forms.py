@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
+from ..forms import FrenchDecimalField
 from . import periods
 from .periods import Period
 
@@ -105,15 +106,6 @@ class PeriodForm(FlaskForm):
         return periods.custom(self.du.data, self.au.data)
 
 
-class FrenchDecimalField(DecimalField):
-    """A decimal number typed with a comma (12,5) or a point (12.5)."""
-
-    def process_formdata(self, valuelist):
-        if valuelist:
-            valuelist = [re.sub(r"[\s\u00a0]", "", v).replace(",", ".") for v in valuelist]
-        super().process_formdata(valuelist)
-
-
 class WeightCorrectionForm(FlaskForm):
     """A moderator's correction of one exchange's estimated weight (and CO2e)."""
 
@@ -133,7 +125,3 @@ class WeightCorrectionForm(FlaskForm):
             NumberRange(min=0, max=MAX_KG, message=_l("Indiquez une valeur positive.")),
         ],
     )
-
-
-class ConfirmForm(FlaskForm):
-    """A bare button that changes something (CSRF-protected)."""

@@ -23,10 +23,11 @@ from sqlalchemy.exc import IntegrityError
 
 from ..cache import cached_fragment
 from ..extensions import db
+from ..forms import EmptyForm
 from ..i18n import format_euros
 from ..models import Transfer
 from . import charts, exports, queries, reports
-from .forms import ConfirmForm, PeriodForm, WeightCorrectionForm
+from .forms import PeriodForm, WeightCorrectionForm
 from .periods import Period, parse_half_year, trend_months
 
 bp = Blueprint("stats", __name__, url_prefix="/statistiques")
@@ -195,7 +196,7 @@ def report(key):
         **context,
         basis_labels=reports.BASIS_LABELS,
         correction_forms={},
-        confirm=ConfirmForm(),
+        confirm=EmptyForm(),
     )
 
 
@@ -240,7 +241,7 @@ def correct_weight(key, transfer_id):
             **context,
             basis_labels=reports.BASIS_LABELS,
             correction_forms=forms,
-            confirm=ConfirmForm(),
+            confirm=EmptyForm(),
         ),
         422,
     )
@@ -250,7 +251,7 @@ def correct_weight(key, transfer_id):
 def validate_report(key):
     """Freeze the half-year's report, with who validated it and when."""
     period = _half_year_or_404(key)
-    form = ConfirmForm()
+    form = EmptyForm()
     if not form.validate_on_submit():
         abort(400)
     try:
