@@ -28,15 +28,29 @@ VERSION = "reemploi_data_version"
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 TTL_SECONDS = 60
 MAX_ENTRIES = 512
+# About 4 to 8 MB of text per worker at most, whatever the pages' sizes.
+MAX_CHARACTERS = 4_000_000
 
 
 class FragmentCache:
     """A small LRU of rendered HTML, keyed by the request and valid for one data version."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES, ttl: float = TTL_SECONDS):
-        self.max_entries, self.ttl = max_entries, ttl
+    def __init__(
+        self,
+        max_entries: int = MAX_ENTRIES,
+        ttl: float = TTL_SECONDS,
+        max_characters: int = MAX_CHARACTERS,
+    ):
+        self.max_entries, self.ttl, self.max_characters = max_entries, ttl, max_characters
         self._entries: OrderedDict[tuple, tuple[int, float, str]] = OrderedDict()
+        self._characters = 0
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _drop(self, key: tuple) -> None:
+        self._characters -= len(self._entries.pop(key)[2])
 
     def get(self, key: tuple, version: int) -> Markup | None:
         with self._lock:
@@ -45,23 +59,29 @@ class FragmentCache:
                 return None
             entry_version, stored_at, html = entry
             if entry_version != version or time.monotonic() - stored_at > self.ttl:
-                del self._entries[key]
+                self._drop(key)
                 return None
             self._entries.move_to_end(key)
         # Our own template output, autoescaped when it was rendered: safe to embed as is.
         return Markup(html)  # noqa: S704
 
     def put(self, key: tuple, version: int, html: str) -> Markup:
+        text = str(html)
         with self._lock:
-            self._entries[key] = (version, time.monotonic(), str(html))
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = (version, time.monotonic(), text)
+            self._characters += len(text)
+            while len(self._entries) > self.max_entries or (
+                self._characters > self.max_characters and len(self._entries) > 1
+            ):
+                self._drop(next(iter(self._entries)))
         return Markup(html)  # noqa: S704
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._characters = 0
 
 
 def fragment_cache() -> FragmentCache:

@@ -13,10 +13,6 @@ import sqlalchemy as sa
 from flask import Response
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from ..closure.rules import DESTINATION_LABELS
 from ..extensions import db
@@ -114,6 +110,11 @@ def xlsx_response(
     filename: str, sheet_title: str, columns: Sequence[Column], rows: Iterable[Sequence]
 ) -> Response:
     """One sheet, a bold header, numbers as numbers with French-friendly formats."""
+    # Imported here: openpyxl adds about 8 MB to every worker that never exports.
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)  # streams rows: thousands of lines stay quick
     sheet = workbook.create_sheet(sheet_title[:31])
     for index, column in enumerate(columns, start=1):
@@ -138,6 +139,8 @@ def xlsx_response(
 
 
 def _styled(sheet, value, *, font=None, number_format=None):
+    from openpyxl.cell import WriteOnlyCell
+
     if font is None and (number_format is None or value is None):
         return value
     cell = WriteOnlyCell(sheet, value=value)
