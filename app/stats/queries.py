@@ -99,6 +99,17 @@ class ExchangeFigures:
         )
 
 
+def add_exchanges(figures: list[ExchangeFigures]) -> ExchangeFigures:
+    """Several periods' exchange figures added up (exact: each is already in cents, grams)."""
+    return ExchangeFigures(
+        exchanges=sum(f.exchanges for f in figures),
+        quantity=sum(f.quantity for f in figures),
+        value=sum((f.value for f in figures), ZERO_EUROS),
+        weight_kg=sum((f.weight_kg for f in figures), ZERO_KG),
+        co2e_kg=sum((f.co2e_kg for f in figures), ZERO_KG),
+    )
+
+
 def _exchange_columns():
     return (
         sa.func.count(Transfer.id).label("exchanges"),
@@ -125,26 +136,40 @@ class OutcomeLine:
     value: Decimal
 
 
-def outcome_split(period: Period) -> list[OutcomeLine]:
-    """The listings posted in the period, by where they stand now (one line per outcome)."""
+def outcomes_by_month(months: list[Period]) -> dict[str, dict[str, OutcomeLine]]:
+    """Per month, the listings posted then, by where they stand now (one grouped query)."""
+    by_month: dict[str, dict[str, OutcomeLine]] = {m.key: {} for m in months}
+    if not months:
+        return by_month
+    whole = Period("custom", months[0].start, months[-1].end)
+    bucket = period_bucket(Listing.created_at, months).label("bucket")
     outcome = outcome_of_listing().label("outcome")
     rows = db.session.execute(
         sa.select(
+            bucket,
             outcome,
             sa.func.count(Listing.id).label("listings"),
             sa.func.coalesce(sa.func.sum(Listing.quantity), 0).label("quantity"),
             money_sum(Listing.estimated_value).label("value"),
         )
-        .where(in_period(Listing.created_at, period))
-        .group_by(outcome)
+        .where(in_period(Listing.created_at, whole))
+        .group_by(bucket, outcome)
     ).all()
-    found = {row.outcome: row for row in rows}
+    for row in rows:
+        by_month[row.bucket][row.outcome] = OutcomeLine(
+            row.outcome, int(row.listings), int(row.quantity), _money(row.value)
+        )
+    return by_month
+
+
+def outcome_split(months: list[dict[str, OutcomeLine]]) -> list[OutcomeLine]:
+    """The outcome lines of several months added up, one line per outcome."""
     return [
         OutcomeLine(
             outcome=name,
-            listings=int(found[name].listings) if name in found else 0,
-            quantity=int(found[name].quantity) if name in found else 0,
-            value=_money(found[name].value) if name in found else ZERO_EUROS,
+            listings=sum(m[name].listings for m in months if name in m),
+            quantity=sum(m[name].quantity for m in months if name in m),
+            value=sum((m[name].value for m in months if name in m), ZERO_EUROS),
         )
         for name in OUTCOMES
     ]
@@ -277,13 +302,13 @@ class TrendPoint:
     listings_posted: int
 
 
-def monthly_trend(months: list[Period]) -> list[TrendPoint]:
-    """Per month: the exchanges' figures and the listings posted (two grouped queries)."""
+def exchanges_by_month(months: list[Period]) -> dict[str, ExchangeFigures]:
+    """Per month, the exchanges' figures (one grouped query)."""
     if not months:
-        return []
+        return {}
     whole = Period("custom", months[0].start, months[-1].end)
     bucket = period_bucket(Transfer.at, months).label("bucket")
-    exchanges = {
+    found = {
         row.bucket: ExchangeFigures.from_row(row)
         for row in db.session.execute(
             sa.select(bucket, *_exchange_columns())
@@ -291,24 +316,7 @@ def monthly_trend(months: list[Period]) -> list[TrendPoint]:
             .group_by(bucket)
         ).all()
     }
-    posted_bucket = period_bucket(Listing.created_at, months).label("bucket")
-    posted = dict(
-        db.session.execute(
-            sa.select(posted_bucket, sa.func.count(Listing.id))
-            .where(in_period(Listing.created_at, whole))
-            .group_by(posted_bucket)
-        )
-        .tuples()
-        .all()
-    )
-    return [
-        TrendPoint(
-            period=m,
-            figures=exchanges.get(m.key, ExchangeFigures()),
-            listings_posted=int(posted.get(m.key, 0)),
-        )
-        for m in months
-    ]
+    return {m.key: found.get(m.key, ExchangeFigures()) for m in months}
 
 
 def half_year_totals(half_years: list[Period]) -> dict[str, ExchangeFigures]:

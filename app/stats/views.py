@@ -89,12 +89,25 @@ def dashboard():
 
 def dashboard_figures(period: Period) -> dict:
     """Every figure of the dashboard for the period (a fixed number of queries)."""
-    split = queries.outcome_split(period)
+    months = trend_months(period)
+    # The trend's months tile the period (a single month's trend shows the eleven before it
+    # too): its totals and outcomes are those months' figures added up, without another scan.
+    exchanges = queries.exchanges_by_month(months)
+    outcomes = queries.outcomes_by_month(months)
+    inside = [m.key for m in months if period.start <= m.start and m.end <= period.end]
+    split = queries.outcome_split([outcomes[key] for key in inside])
     categories = queries.by_category(period)
-    trend = queries.monthly_trend(trend_months(period))
+    trend = [
+        queries.TrendPoint(
+            period=m,
+            figures=exchanges[m.key],
+            listings_posted=sum(line.listings for line in outcomes[m.key].values()),
+        )
+        for m in months
+    ]
     return {
         "period": period,
-        "totals": queries.exchange_totals(period),
+        "totals": queries.add_exchanges([exchanges[key] for key in inside]),
         "listings_posted": queries.listings_posted(split),
         "split": split,
         "split_chart": charts.rows(
