@@ -72,6 +72,17 @@ class Service(db.Model):
         return self.name
 
 
+def choosable_services() -> list[sa.Row]:
+    """The services an agent may pick (active, in an active organisation), with their
+    organisation's name and short name: rows of (id, name, organisation, short_name)."""
+    return db.session.execute(
+        sa.select(Service.id, Service.name, Organisation.name, Organisation.short_name)
+        .join(Organisation)
+        .where(Service.active.is_(True), Organisation.active.is_(True))
+        .order_by(Organisation.name, Service.name)
+    ).all()
+
+
 class Site(db.Model):
     __tablename__ = "site"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -162,6 +173,11 @@ CLOSURE_REASONS = ("exchanged", "discarded", "unavailable")
 DISCARD_DESTINATIONS = ("waste_centre", "recycling", "other")
 
 
+def _posting_time(context) -> datetime:
+    """A new listing goes to moderation when it is posted."""
+    return context.get_current_parameters().get("created_at") or utcnow()
+
+
 class Listing(db.Model):
     __tablename__ = "listing"
     __table_args__ = (
@@ -220,6 +236,9 @@ class Listing(db.Model):
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # When it last went to moderation (posted, resubmitted, edited or unpublished): the queue's
+    # order and age. Nullable only because SQLite cannot add a NOT NULL column in place (0009).
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_posting_time)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closure_reason: Mapped[str | None] = mapped_column(sa.String(16))
@@ -243,6 +262,11 @@ class Listing(db.Model):
     @property
     def is_visible_to_all(self) -> bool:
         return self.status in ("published", "reserved")
+
+    @property
+    def sent_back_to_moderation(self) -> bool:
+        """Submitted again since it was posted (resubmitted, edited or unpublished)."""
+        return self.submitted_at is not None and self.submitted_at > self.created_at
 
     @property
     def effective_weight_kg(self) -> Decimal:

@@ -60,6 +60,26 @@ def test_nothing_is_sent_when_nothing_waits_too_long(app, make, runner, moderato
     assert emails(app) == [] and events(app) == []
 
 
+def test_a_listing_counts_from_when_it_was_last_sent_to_moderation(app, make, runner, moderators):
+    now = utcnow()
+    make.listing(
+        status="pending",
+        title="Renvoyée ce matin",
+        created_at=now - timedelta(days=5),
+        submitted_at=now - timedelta(hours=3),
+    )
+    make.listing(
+        status="pending",
+        title="Renvoyée avant-hier",
+        created_at=now - timedelta(days=5),
+        submitted_at=now - timedelta(hours=50),
+    )
+    assert _notify(runner).exit_code == 0
+    (email,) = emails(app)
+    assert "Renvoyée avant-hier" in email.text and "Renvoyée ce matin" not in email.text
+    assert "en attente depuis le" in email.text
+
+
 def test_the_same_digest_is_never_sent_twice_in_a_day(app, make, runner, moderators):
     make.listing(status="pending", created_at=utcnow() - timedelta(days=2))
     assert _notify(runner).exit_code == 0

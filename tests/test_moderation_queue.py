@@ -295,3 +295,45 @@ def test_queue_takes_the_same_number_of_queries_for_two_or_ten_listings(
     for _ in range(8):
         _add_photo(app, make.listing(status="pending"), poster)
     assert queries_for_queue() == two
+
+
+def test_a_resubmitted_listing_waits_from_its_resubmission_not_its_posting(
+    app, make, mod_client, poster
+):
+    from tests.test_listings_edit import edit_data
+
+    now = utcnow()
+    make.listing(
+        poster=poster,
+        status="pending",
+        title="Attend depuis hier",
+        created_at=now - timedelta(days=1),
+    )
+    old = make.listing(
+        poster=poster,
+        status="rejected",
+        title="Refusée le mois dernier",
+        created_at=now - timedelta(days=30),
+        rejection_reason="Photo manquante.",
+    )
+    html = mod_client.get("/moderation/").get_data(as_text=True)
+    assert "Refusée le mois dernier" not in html
+    client = sign_in(app.test_client(), poster)
+    client.post(f"/annonces/{old.id}/modifier", data=edit_data(old))
+    saved = reload_listing(app, old.id)
+    assert saved.status == "pending" and saved.submitted_at > now
+    html = mod_client.get("/moderation/").get_data(as_text=True)
+    item = html[html.index(f'id="annonce-{old.id}"') :]
+    assert html.index("Attend depuis hier") < html.index("Refusée le mois dernier")
+    meta = item[item.index("Déposée") : item.index("</p>")]
+    assert "Déposée il y a 1 mois" in meta and "renvoyée en modération il y a 1 minute" in meta
+
+
+def test_an_unpublished_listing_joins_the_queue_as_just_submitted(app, make, mod_client, poster):
+    listing = make.listing(
+        poster=poster, title="Table pliante", created_at=utcnow() - timedelta(days=10)
+    )
+    mod_client.post(f"/moderation/annonces/{listing.id}/depublier")
+    saved = reload_listing(app, listing.id)
+    assert saved.status == "pending" and saved.submitted_at > saved.created_at
+    assert "renvoyée en modération" in mod_client.get("/moderation/").get_data(as_text=True)

@@ -370,3 +370,20 @@ def test_import_services_command_reports_errors_with_line_numbers(app, runner, t
     assert count_rows(app, Service) == 0
     missing = runner.invoke(args=["reemploi", "import-services", str(tmp_path / "absent.csv")])
     assert missing.exit_code != 0 and "Fichier introuvable" in missing.output
+
+
+@pytest.mark.parametrize("page", ["/profil", "/annonces/", "close"])
+def test_services_of_an_inactive_organisation_are_no_longer_offered(app, make, page):
+    from tests.conftest import sign_in
+
+    gone = make.organisation(name="Syndicat dissous", active=False)
+    make.service(name="Service du syndicat", organisation=gone)
+    make.service(name="Service fermé", active=False)
+    make.service(name="Service des sports")
+    poster = make.user()
+    listing = make.listing(poster=poster)
+    client = sign_in(app.test_client(), poster)
+    url = f"/annonces/{listing.id}/cloturer" if page == "close" else page
+    html = client.get(url).get_data(as_text=True)
+    assert "Service des sports" in html
+    assert "Service du syndicat" not in html and "Service fermé" not in html

@@ -5,8 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional
 
-from ..extensions import db
-from ..models import Organisation, Service, User
+from ..models import User, choosable_services
 from .rules import DESTINATION_LABELS, REASON_LABELS
 
 
@@ -75,12 +74,7 @@ def _agent_label(user: User) -> str:
 
 def service_choices() -> list[SelectChoice]:
     """Active services, grouped by organisation, after an empty first choice."""
-    rows = db.session.execute(
-        db.select(Service.id, Service.name, Organisation.name)
-        .join(Organisation)
-        .where(Service.active.is_(True))
-        .order_by(Organisation.name, Service.name)
-    ).all()
     return [SelectChoice("", _l("— Choisissez le service —"))] + [
-        SelectChoice(str(sid), name, optgroup=org) for sid, name, org in rows
+        SelectChoice(str(sid), name, optgroup=org)
+        for sid, name, org, _short in choosable_services()
     ]

@@ -8,7 +8,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Category, ContactRequest, Listing, Organisation, Service, Site
+from ..models import (
+    Category,
+    ContactRequest,
+    Listing,
+    Organisation,
+    Service,
+    Site,
+    choosable_services,
+)
 from .rules import PUBLIC_STATUSES
 from .search import matching_listing_ids
 
@@ -140,11 +148,6 @@ def organisation_choices() -> list[tuple[int, str]]:
 
 
 def service_choices() -> list[tuple[int, str]]:
-    """Active services labelled with their organisation: 'Écoles (Ville)'."""
-    rows = db.session.execute(
-        sa.select(Service.id, Service.name, Organisation.name, Organisation.short_name)
-        .join(Organisation)
-        .where(Service.active.is_(True))
-        .order_by(Service.name, Organisation.name)
-    ).all()
+    """Services that agents may pick, labelled with their organisation: 'Écoles (Ville)'."""
+    rows = sorted(choosable_services(), key=lambda row: (row[1], row[2]))
     return [(sid, f"{name} ({short or org})") for sid, name, org, short in rows]

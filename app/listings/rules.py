@@ -8,7 +8,7 @@ from .. import audit
 from ..extensions import db
 from ..mail import queue_email
 from ..mail.outbox import absolute_url
-from ..models import Listing, Photo, User
+from ..models import Listing, Photo, User, utcnow
 
 PUBLIC_STATUSES = ("published", "reserved")
 # Editing one of these on a published listing sends it back to moderation.
@@ -147,6 +147,8 @@ def update_listing(
     ):
         listing.status = "pending"
         back_to_moderation = True
+    if back_to_moderation:
+        listing.submitted_at = utcnow()
     db.session.flush()
     action = "listing.resubmitted" if back_to_moderation else "listing.edited"
     audit.record(action, listing, before=before, after=audit.snapshot(listing, JOURNAL_FIELDS))

@@ -105,7 +105,7 @@ def approve_many(listing_ids: Iterable[int], moderator: User) -> tuple[list[List
         db.session.execute(
             db.select(Listing)
             .where(Listing.id.in_(ids), Listing.status == "pending")
-            .order_by(Listing.created_at, Listing.id)
+            .order_by(Listing.submitted_at, Listing.id)
             .with_for_update()
         )
         .scalars()
@@ -201,6 +201,7 @@ def unpublish(listing: Listing, moderator: User) -> None:
     fields = (*STATUS_FIELDS, "reserved_for_id")
     before = snapshot(listing, fields)
     listing.status = "pending"
+    listing.submitted_at = utcnow()
     listing.reserved_for_id = None
     listing.reserved_at = None
     record(

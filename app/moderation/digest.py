@@ -37,14 +37,14 @@ def _start_of_local_day(now: datetime) -> datetime:
 
 
 def overdue_listings(now: datetime) -> list[Listing]:
-    """Pending listings older than MODERATION_DIGEST_DELAY_HOURS, oldest first."""
+    """Listings waiting for moderation for over MODERATION_DIGEST_DELAY_HOURS, oldest first."""
     limit = now - timedelta(hours=current_app.config["MODERATION_DIGEST_DELAY_HOURS"])
     return list(
         db.session.execute(
             db.select(Listing)
-            .where(Listing.status == "pending", Listing.created_at <= limit)
+            .where(Listing.status == "pending", Listing.submitted_at <= limit)
             .options(selectinload(Listing.poster), selectinload(Listing.poster_service))
-            .order_by(Listing.created_at, Listing.id)
+            .order_by(Listing.submitted_at, Listing.id)
         )
         .scalars()
         .all()
