@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from flask import Flask, current_app, has_request_context, session
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, gettext
 
 from .extensions import babel
 
@@ -25,12 +25,18 @@ def init_i18n(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.filters["euros"] = format_euros
     app.jinja_env.filters["kg"] = format_kg
-    app.jinja_env.filters["datetime"] = lambda v, fmt="d MMMM y 'à' HH:mm": (
-        format_datetime(v, fmt) if v else ""
-    )
+    app.jinja_env.filters["datetime"] = format_moment
     app.jinja_env.filters["date"] = lambda v, fmt="d MMMM y": format_date(v, fmt) if v else ""
     app.jinja_env.filters["ago"] = time_ago
     app.jinja_env.globals["get_locale"] = get_locale
+
+
+def format_moment(value: datetime | None) -> str:
+    """A date and time in Paris, the way the reader's language writes them."""
+    if value is None:
+        return ""
+    # TRANSLATORS: a Babel date pattern; quote literal words ('à', 'at').
+    return format_datetime(value, gettext("d MMMM y 'à' HH:mm"))
 
 
 def format_euros(value: Decimal | int | None) -> str:

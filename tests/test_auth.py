@@ -309,3 +309,15 @@ def test_sign_ins_and_denials_are_logged_on_one_line_without_secrets(client, mak
     assert all("\n" not in line and "\r" not in line for line in lines)
     assert any("\\r\\n" in line for line in lines)
     assert not any("s3cret" in line or PASSWORD in line for line in lines)
+
+
+def test_the_language_chosen_before_signing_in_stays_after(app, make):
+    user = make.user()
+    client = app.test_client()
+    client.post("/langue/en")
+    assert 'lang="en"' in client.get("/connexion").get_data(as_text=True)
+    sign_in(client, user)
+    html = client.get("/annonces/").get_data(as_text=True)
+    assert 'lang="en"' in html and "Sign out" in html
+    client.post("/deconnexion")
+    assert 'lang="en"' in client.get("/connexion").get_data(as_text=True)

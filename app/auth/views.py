@@ -19,7 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db
 from ..forms import select_choices
-from ..models import Organisation, Service, SignInAttempt, User, utcnow
+from ..models import Service, SignInAttempt, User, choosable_services, utcnow
 from ..security import current_path, log_event, safe_next
 from .forms import LoginForm, ProfileForm
 
@@ -39,7 +39,7 @@ def sign_in_remote_user():
         if identity and identity == current_user.email:
             return _require_profile()
         logout_user()
-        session.clear()
+        fresh_session()
     if not identity:
         log_event("signin.remote.missing", ip=request.remote_addr, path=request.path)
         abort(401)
@@ -55,7 +55,7 @@ def sign_in_remote_user():
         abort(403)
     user.last_seen_at = utcnow()
     db.session.commit()
-    session.clear()
+    fresh_session()
     login_user(user)
     log_event("signin.remote", email=identity, ip=request.remote_addr)
     return _require_profile()
@@ -122,7 +122,7 @@ def login():
             if ok:
                 user.last_seen_at = utcnow()
                 db.session.commit()
-                session.clear()
+                fresh_session()
                 login_user(user, remember=form.remember.data)
                 session.permanent = True
                 log_event("signin.ok", email=email, ip=request.remote_addr)
@@ -159,7 +159,7 @@ def logout():
     db.session.commit()
     log_event("signout", email=current_user.email)
     logout_user()
-    session.clear()
+    fresh_session()
     if current_app.config["AUTH_MODE"] == "remote_user":
         return render_template("auth/signed_out.html")
     flash(_("Vous êtes déconnecté(e)."), "success")
@@ -167,15 +167,9 @@ def logout():
 
 
 def _service_choices():
-    rows = db.session.execute(
-        db.select(Service.id, Service.name, Organisation.name)
-        .join(Organisation)
-        .where(Service.active.is_(True))
-        .order_by(Organisation.name, Service.name)
-    ).all()
     return select_choices(
         [(0, _("— Choisissez votre service —"))]
-        + [(sid, f"{org} — {name}") for sid, name, org in rows]
+        + [(sid, f"{org} — {name}") for sid, name, org, _short in choosable_services()]
     )
 
 
@@ -212,6 +206,14 @@ def welcome():
     return _edit_profile(
         "auth/welcome.html", _("Bienvenue ! Votre profil est prêt."), url_for("listings.index")
     )
+
+
+def fresh_session() -> None:
+    """Start a new session (no fixation, nothing left over), keeping the chosen language."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
 
 
 @bp.route("/langue/<lang>", methods=["POST"])

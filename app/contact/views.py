@@ -13,12 +13,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
+from ..i18n import format_moment
 from ..models import Listing
 from ..security import safe_next
 from . import rules
@@ -74,7 +74,7 @@ def contact(listing_id: int):
         rules.contact_poster(listing, current_user, form.message.data or "")
     except rules.AlreadyContacted as already:
         db.session.rollback()
-        when = format_datetime(already.contact.created_at, "d MMMM y 'à' HH:mm")
+        when = format_moment(already.contact.created_at)
         message = _(
             "Vous aviez déjà contacté le déposant le %(when)s : "
             "aucun nouveau courriel n'est envoyé.",
