@@ -70,7 +70,7 @@ def test_report_csv_has_each_item_and_a_totals_line(moderator_client, ledger):
         ("Annonce L2", "1", "33,33", "30,000", "96,000"),
         ("Annonce L3", "4", "10,00", "4,000", "2,040"),
     ]
-    assert total[2] == "Total : 3 échange(s)"
+    assert total[2] == "Total : 3 échanges"
     assert total[9:12] == ["103,33", "82,000", "223,040"]
 
 

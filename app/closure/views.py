@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy.orm import selectinload
 
@@ -108,10 +109,12 @@ def _get(model, ident):
 
 def _success_message(listing: Listing, transfer) -> str:
     if transfer is not None and listing.status != "closed":
-        return _(
-            "Échange enregistré : %(n)d objet(s) pour le service %(service)s. "
+        return ngettext(
+            "Échange enregistré : %(num)d objet pour le service %(service)s. "
             "Il en reste %(left)d en ligne.",
-            n=transfer.quantity,
+            "Échange enregistré : %(num)d objets pour le service %(service)s. "
+            "Il en reste %(left)d en ligne.",
+            transfer.quantity,
             service=transfer.receiving_service.name,
             left=listing.quantity_left,
         )

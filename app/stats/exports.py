@@ -11,8 +11,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import Response
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from ..closure.rules import DESTINATION_LABELS
 from ..extensions import db
@@ -324,7 +324,7 @@ def report_rows(items, totals, basis_labels) -> list[tuple]:
         (
             None,
             None,
-            _("Total : %(n)d échange(s)", n=totals.exchanges),
+            ngettext("Total : %(num)d échange", "Total : %(num)d échanges", totals.exchanges),
             None,
             totals.quantity,
             None,
