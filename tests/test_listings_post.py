@@ -74,6 +74,21 @@ def test_new_listing_is_pending_and_moderators_are_emailed(app, client, make, po
     assert "Chaises visiteurs" in page and "En attente de modération" in page
 
 
+def test_the_moderators_email_is_in_french_whatever_the_posters_language(
+    app, client, make, poster, refs
+):
+    make.moderator(email="modo@example.org")
+    client.post("/langue/en")
+    sign_in(client, poster)
+    assert post(client, form_data(refs, title="Bureau assis-debout")).status_code == 302
+    with app.app_context():
+        email = db.session.execute(sa.select(OutboxEmail)).scalar_one()
+    assert email.subject.endswith("Annonce à modérer : Bureau assis-debout")
+    assert "Une nouvelle annonce attend votre relecture :" in email.text
+    assert "Quantité : 12 · Valeur estimée : 240,00" in email.text
+    assert "File de modération" in email.html and "review" not in email.text
+
+
 def test_moderation_emails_setting_replaces_the_moderators(make_app):
     app = make_app(MODERATION_EMAILS=["reemploi@agglo.example"])
     from tests.conftest import Factory

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from .. import audit
 from ..extensions import db
@@ -85,9 +87,11 @@ def _notify_moderators(listing: Listing, resubmitted: bool) -> None:
     recipients = moderation_recipients()
     if not recipients:
         return
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject = _("Annonce à modérer : %(title)s", title=listing.title)
     queue_email(
         to=recipients,
-        subject=f"Annonce à modérer : {listing.title}",
+        subject=subject,
         template="listing_submitted",
         kind="listing_submitted",
         listing=listing,
