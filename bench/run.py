@@ -288,7 +288,17 @@ def main() -> int:
                 results[name] = {"path": path, "skipped": f"HTTP {status}"}
                 continue
             figures = run_wrk(port, path, cookie, args.duration, args.connections, headers)
-            results[name] = {"path": path, "first_ms": round(first_ms, 1), **figures}
+            # A query string the cache has never seen: rendered anew by a warm worker.
+            fresh = sorted(
+                first_request(port, f"{path}{'&' if '?' in path else '?'}x={n}", cookie)[1]
+                for n in range(5)
+            )
+            results[name] = {
+                "path": path,
+                "first_ms": round(first_ms, 1),
+                "uncached_ms": round(fresh[2], 1),
+                **figures,
+            }
         counts = queries_per_request(
             instance, [(n, p, emails[c], h) for n, p, c, h in routes if n != "baseline /healthz"]
         )
@@ -304,7 +314,7 @@ def main() -> int:
     print()
     print(
         f"{'route':22s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s} {'ratio':>6s} "
-        f"{'queries':>7s} {'first ms':>8s}  target"
+        f"{'queries':>7s} {'first ms':>8s} {'uncached':>8s}  target"
     )
     verdicts = []
     for name, figures in results.items():
@@ -327,12 +337,13 @@ def main() -> int:
             f"{name:22s} {figures['rps']:9.1f} {figures['p50_ms'] or 0:8.2f} "
             f"{figures['p99_ms'] or 0:8.2f} {figures['ratio']:6.3f} "
             f"{'' if figures['queries'] is None else figures['queries']:>7} "
-            f"{figures['first_ms']:8.1f}  {verdict}"
+            f"{figures['first_ms']:8.1f} {figures['uncached_ms']:8.1f}  {verdict}"
         )
     worst = max(rss.values(), default=0)
     print(
-        "\n'first ms': the route's first request, before anything is cached (a cold page; the"
-        "\nbrowse page, the listing page and the dashboard are then reused until data change)."
+        "\n'first ms': the route's first request, on a worker that has served nothing yet;"
+        "\n'uncached': the median of 5 requests the cache has never seen, on a warm worker (the"
+        "\nbrowse page, the listing page and the dashboard are otherwise reused until data change)."
     )
     print(f"Peak RSS per worker: {', '.join(f'{v} MB' for v in rss.values())} (target ≤ 120 MB)")
     RESULTS.mkdir(parents=True, exist_ok=True)
