@@ -35,7 +35,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from bench.run import ROOT, env_for, free_port, prepare, worker_pids
+from bench.run import ROOT, build_dataset, env_for, free_port, prepare, worker_pids
 
 TITLE_PREFIX = "Charge"
 PASSWORD = "bench-password"  # noqa: S105 -- throwaway benchmark accounts
@@ -486,25 +486,7 @@ def prepare_postgres(url: str, published: int, closed: int, agents: int, service
     print(f"PostgreSQL {version} ({durability})", flush=True)
     instance = Path(tempfile.mkdtemp(prefix="reemploi-load-base-"))
     env = env_with(instance, url)
-    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
-    subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT, capture_output=True)
-    print(f"Building the data set ({published} online, {closed} closed listings)…", flush=True)
-    started = time.perf_counter()
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.dataset",
-            f"--published={published}",
-            f"--closed={closed}",
-            f"--agents={agents}",
-            f"--services={services}",
-        ],
-        check=True,
-        env=env,
-        cwd=ROOT,
-    )
-    print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
+    build_dataset(env, published, closed, agents, services)
     shutil.rmtree(instance, ignore_errors=True)
     return url
 

@@ -69,6 +69,14 @@ def prepare(published: int, closed: int, agents: int, services: int) -> Path:
         return instance
     shutil.rmtree(instance, ignore_errors=True)
     instance.mkdir(parents=True)
+    build_dataset(env, published, closed, agents, services)
+    marker.write_text(json.dumps(migrations))
+    return instance
+
+
+def build_dataset(env: dict, published: int, closed: int, agents: int, services: int) -> None:
+    """Migrate the database `env` points at and fill it with the bench data set."""
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     subprocess.run([*flask, "db", "upgrade"], check=True, env=env, cwd=ROOT, capture_output=True)
     print(f"Building the data set ({published} online, {closed} closed listings)…", flush=True)
     started = time.perf_counter()
@@ -87,8 +95,6 @@ def prepare(published: int, closed: int, agents: int, services: int) -> Path:
         cwd=ROOT,
     )
     print(f"  built in {time.perf_counter() - started:.0f} s", flush=True)
-    marker.write_text(json.dumps(migrations))
-    return instance
 
 
 def sign_in(port: int, email: str, password: str) -> str:
