@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import random
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from .extensions import db
 from .models import (
@@ -239,6 +240,15 @@ LISTINGS = [
 COLORS = [(0, 102, 94), (29, 79, 145), (122, 77, 0), (120, 40, 90), (60, 90, 30), (90, 90, 90)]
 
 
+def _caption_font(title: str):
+    """A font that has the accents when the system offers one, else the caption without them."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", 30), title
+    except OSError:
+        folded = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+        return ImageFont.load_default(size=30), folded
+
+
 def _demo_image(title: str, index: int) -> bytes:
     """A simple drawn picture standing in for a photo of the item."""
     rng = random.Random(index)
@@ -251,7 +261,8 @@ def _demo_image(title: str, index: int) -> bytes:
             (x0, y0, x0 + rng.randint(180, 320), y0 + rng.randint(120, 220)), 18, fill=color
         )
     draw.rectangle((0, 520, 800, 600), fill=(255, 255, 255))
-    draw.text((24, 545), title[:60], fill=(27, 31, 35))
+    font, caption = _caption_font(title[:48])
+    draw.text((24, 540), caption, fill=(27, 31, 35), font=font)
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
