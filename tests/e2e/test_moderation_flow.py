@@ -77,3 +77,19 @@ def test_bulk_approval_without_reloading_the_page(page, live_server):
     expect(page.get_by_text("Aucune annonce n'attend")).to_be_visible()
     expect(page.locator("#pending-count")).to_contain_text("0")
     assert page.evaluate("window.__sameDocument") == "yes"
+
+
+def test_the_dashboard_shows_only_the_fields_of_the_chosen_period(page, live_server):
+    sign_in_as(page, live_server, MODERATOR)
+    page.goto(live_server("/statistiques/"))
+    fields = {name: page.locator(f"#{name}") for name in ("mois", "semestre", "annee", "du", "au")}
+    expect(fields["annee"]).to_be_visible()
+    for name in ("mois", "semestre", "du", "au"):
+        expect(fields[name]).to_be_hidden()
+    page.select_option("#periode", "custom")
+    expect(fields["du"]).to_be_visible()
+    expect(fields["au"]).to_be_visible()
+    expect(fields["annee"]).to_be_hidden()
+    page.select_option("#periode", "month")
+    expect(fields["mois"]).to_be_visible()
+    expect(fields["du"]).to_be_hidden()
