@@ -142,7 +142,8 @@ def test_closed_listing_cannot_be_corrected(app, make, mod_client):
 def test_unpublishing_sends_the_listing_back_to_the_queue_and_journals(
     app, make, mod_client, status
 ):
-    listing = make.listing(status=status, title="Armoire à rideaux")
+    poster = make.user(email="deposant@example.org")
+    listing = make.listing(poster=poster, status=status, title="Armoire à rideaux")
     response = mod_client.post(f"/moderation/annonces/{listing.id}/depublier")
     assert response.status_code == 302
     saved = reload_listing(app, listing.id)
@@ -150,6 +151,10 @@ def test_unpublishing_sends_the_listing_back_to_the_queue_and_journals(
     assert saved.reserved_for_id is None
     (event,) = events(app, "listing.unpublished")
     assert event.before["status"] == status and event.after["status"] == "pending"
+    (email,) = emails(app, "listing_unpublished")
+    assert email.to == "deposant@example.org"
+    assert "retirée de la publication : Armoire à rideaux" in email.subject
+    assert f"http://reemploi.test/annonces/{listing.id}" in email.text
     agent = app.test_client()
     sign_in(agent, make.user())
     assert "Armoire à rideaux" not in agent.get("/annonces/").get_data(as_text=True)

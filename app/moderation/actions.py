@@ -196,7 +196,7 @@ def correct(
 
 
 def unpublish(listing: Listing, moderator: User) -> None:
-    """Take a listing off the browse page and back to the moderation queue."""
+    """Take a listing off the browse page and back to the moderation queue; tell its poster."""
     _require_status(listing, ("published", "reserved"))
     fields = (*STATUS_FIELDS, "reserved_for_id")
     before = snapshot(listing, fields)
@@ -210,6 +210,13 @@ def unpublish(listing: Listing, moderator: User) -> None:
         before=before,
         after=snapshot(listing, fields),
         actor=moderator,
+    )
+    _email(
+        listing.poster.email,
+        lambda: _("Votre annonce est retirée de la publication : %(title)s", title=listing.title),
+        "listing_unpublished",
+        listing=listing,
+        url=listing_url(listing),
     )
 
 
