@@ -24,6 +24,7 @@ from .extensions import db
 from .models import ChangeCounter
 
 VERSION = "reemploi_data_version"
+WROTE = "reemploi_wrote"
 # Random per process (as the cache is), so no stored text can ever contain it.
 CSRF_PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 TTL_SECONDS = 60
@@ -105,7 +106,13 @@ def cached_fragment(name: str, render) -> Markup:
 
 
 def cached(key: tuple, render) -> Markup:
-    """The fragment stored under `key` for the current data, rendered when missing."""
+    """The fragment stored under `key` for the current data, rendered when missing.
+
+    A transaction that has written sees data nobody else sees yet (and may roll back): it
+    renders for itself and neither reads nor fills the cache.
+    """
+    if db.session.info.get(WROTE):
+        return Markup(render())  # noqa: S704 -- our own autoescaped template output
     cache = fragment_cache()
     version = data_version()
     html = cache.get(key, version)
@@ -137,8 +144,16 @@ def data_version() -> int:
     return info[VERSION]
 
 
+@event.listens_for(db.session, "after_flush")
+def _mark_written(session, flush_context) -> None:
+    """This transaction's own writes (and the counter its triggers bumped) are not shared."""
+    session.info[WROTE] = True
+    session.info.pop(VERSION, None)
+
+
 @event.listens_for(db.session, "after_commit")
 @event.listens_for(db.session, "after_rollback")
 def _forget_version(session) -> None:
     """A new transaction may see other data: read the counter again."""
     session.info.pop(VERSION, None)
+    session.info.pop(WROTE, None)

@@ -56,7 +56,7 @@ class FrenchDecimalField(Field):
             raise ValueError(_l("Indiquez un nombre, par exemple 25 ou 12,50."))
         if value.adjusted() >= 12:  # beyond any amount here, and beyond exact arithmetic
             raise ValueError(_l("Nombre trop grand."))
-        if value.as_tuple().exponent < -self.places:
+        if value.normalize().as_tuple().exponent < -self.places:  # "1,500" is 1,5
             raise ValueError(_l("%(n)d chiffres après la virgule au plus.", n=self.places))
         # As stored (12,5 kg is 12.500), so comparing with the stored value finds no change.
         self.data = value.quantize(Decimal(1).scaleb(-self.places))

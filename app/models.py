@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from flask_login import UserMixin
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -236,8 +237,9 @@ class Listing(db.Model):
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # When it last went to moderation (posted, resubmitted, edited or unpublished): the queue's
-    # order and age. Nullable only because SQLite cannot add a NOT NULL column in place (0009).
+    # When it last went to moderation (posted, resubmitted, edited back to moderation or
+    # unpublished): the queue's order and age. Nullable only because SQLite cannot add a NOT
+    # NULL column in place (0009); `waiting_since` falls back on created_at.
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=_posting_time)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -262,6 +264,16 @@ class Listing(db.Model):
     @property
     def is_visible_to_all(self) -> bool:
         return self.status in ("published", "reserved")
+
+    @hybrid_property
+    def waiting_since(self) -> datetime:
+        """Since when it waits for moderation (rows loaded in bulk may lack submitted_at)."""
+        return self.submitted_at or self.created_at
+
+    @waiting_since.inplace.expression
+    @classmethod
+    def _waiting_since_expression(cls) -> sa.ColumnElement[datetime]:
+        return sa.func.coalesce(cls.submitted_at, cls.created_at)
 
     @property
     def sent_back_to_moderation(self) -> bool:

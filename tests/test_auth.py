@@ -138,6 +138,7 @@ def test_remember_me_cookie_is_short_lived_and_revoked_on_sign_out(app, client, 
     assert remember is not None and remember.http_only
     assert remember.expires is not None
     client.post("/deconnexion")
+    assert client.get_cookie("remember_token") is None  # deleted from the browser too
     fresh = app.test_client()
     fresh.set_cookie("remember_token", remember.value)
     assert fresh.get("/annonces/").status_code == 302

@@ -45,3 +45,26 @@ def test_storing_a_key_again_replaces_its_text():
         cache.put(("same",), 1, "z" * 400)
     cache.put(("other",), 1, "o" * 400)
     assert len(cache) == 2
+
+
+def test_a_transaction_that_wrote_neither_reads_nor_fills_the_cache(app, make):
+    from app.cache import cached, fragment_cache
+    from app.extensions import db
+    from app.models import Category
+
+    category = make.category(name="Chaises")
+    renders = []
+
+    def render():
+        renders.append(1)
+        return f"<p>{len(renders)}</p>"
+
+    with app.test_request_context("/annonces/"):
+        assert cached(("page",), render) == "<p>1</p>"
+        assert cached(("page",), render) == "<p>1</p>"  # from the cache
+        db.session.get(Category, category.id).name = "Sièges"
+        db.session.flush()  # this transaction's own, uncommitted data
+        assert cached(("page",), render) == "<p>2</p>"
+        db.session.rollback()
+        assert cached(("page",), render) == "<p>1</p>"  # the rolled-back render was not kept
+        assert len(fragment_cache()) == 1

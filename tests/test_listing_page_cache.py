@@ -137,3 +137,14 @@ def test_a_listing_hidden_from_readers_stays_hidden_after_it_was_cached(app, mak
         db.session.get(Listing, listing.id).status = "pending"
         db.session.commit()
     assert client.get(f"/annonces/{listing.id}").status_code == 404
+
+
+def test_a_query_string_does_not_make_a_second_copy_of_the_page(app, make):
+    listing = make.listing(title="Porte-manteau")
+    client = sign_in(app.test_client(), make.user())
+    html = client.get(f"/annonces/{listing.id}?depuis=recherche").get_data(as_text=True)
+    assert f'name="next" value="/annonces/{listing.id}"' in html
+    with count_queries(app) as statements:
+        assert "Porte-manteau" in page(client, listing)
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3  # served from the copy the first request made

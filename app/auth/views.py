@@ -38,8 +38,8 @@ def sign_in_remote_user():
     if current_user.is_authenticated:
         if identity and identity == current_user.email:
             return _require_profile()
-        logout_user()
         fresh_session()
+        logout_user()
     if not identity:
         log_event("signin.remote.missing", ip=request.remote_addr, path=request.path)
         abort(401)
@@ -158,8 +158,9 @@ def logout():
     current_user.rotate_auth_token()
     db.session.commit()
     log_event("signout", email=current_user.email)
-    logout_user()
+    # Renew first: logout_user() then marks the remember-me cookie for deletion.
     fresh_session()
+    logout_user()
     if current_app.config["AUTH_MODE"] == "remote_user":
         return render_template("auth/signed_out.html")
     flash(_("Vous êtes déconnecté(e)."), "success")

@@ -25,7 +25,6 @@ from ..extensions import db
 from ..forms import select_choices
 from ..models import Listing, Photo, Service
 from ..photos import SIZES, PhotoError, delete_photo_files, photo_path, store_photo
-from ..security import current_path
 from ..stats.periods import paris_today
 from . import queries, rules
 from .forms import CONDITION_LABELS, BrowseForm, ListingForm
@@ -328,7 +327,7 @@ def detail(listing_id):
         abort(404)
     if rules.sees_shared_page(reading, current_user):
         article = cached(
-            fragment_key("listing-article", listing_id, paris_today(), current_path()),
+            fragment_key("listing-article", listing_id, paris_today()),
             lambda: _render_shared_article(listing_id),
         )
         return render_template(
@@ -348,6 +347,8 @@ def _render_shared_article(listing_id: int) -> str:
         "listings/partials/_detail.html",
         listing=listing,
         panel=ContactPanel(listing, is_poster=False, manages=False, my_contact=None),
+        # Back to the page itself, whatever query string the first reader came with.
+        panel_state={"next": url_for("listings.detail", listing_id=listing_id)},
         csrf_token=csrf_placeholder,
     )
 

@@ -105,7 +105,7 @@ def approve_many(listing_ids: Iterable[int], moderator: User) -> tuple[list[List
         db.session.execute(
             db.select(Listing)
             .where(Listing.id.in_(ids), Listing.status == "pending")
-            .order_by(Listing.submitted_at, Listing.id)
+            .order_by(Listing.waiting_since, Listing.id)
             .with_for_update()
         )
         .scalars()

@@ -42,9 +42,9 @@ def overdue_listings(now: datetime) -> list[Listing]:
     return list(
         db.session.execute(
             db.select(Listing)
-            .where(Listing.status == "pending", Listing.submitted_at <= limit)
+            .where(Listing.status == "pending", Listing.waiting_since <= limit)
             .options(selectinload(Listing.poster), selectinload(Listing.poster_service))
-            .order_by(Listing.submitted_at, Listing.id)
+            .order_by(Listing.waiting_since, Listing.id)
         )
         .scalars()
         .all()

@@ -85,7 +85,7 @@ def _pending_listings() -> list[Listing]:
                 selectinload(Listing.site),
                 selectinload(Listing.photos),
             )
-            .order_by(Listing.submitted_at, Listing.id)
+            .order_by(Listing.waiting_since, Listing.id)
         )
         .scalars()
         .all()

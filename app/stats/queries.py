@@ -64,7 +64,8 @@ def listing_co2e_kg():
 def outcome_of_listing():
     """SQL for where a listing stands: its closure reason, 'open' or 'rejected'."""
     return sa.case(
-        (Listing.status == "closed", Listing.closure_reason),
+        # A closed listing always has its reason; none would count as "no longer available".
+        (Listing.status == "closed", sa.func.coalesce(Listing.closure_reason, "unavailable")),
         (Listing.status == "rejected", "rejected"),
         else_="open",
     )
