@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from ..audit import record, snapshot
@@ -86,26 +85,25 @@ def contact_poster(listing: Listing, requester: User, message: str) -> ContactRe
 
     poster = listing.poster
     cc = [a for a in moderation_recipients() if a.lower() != poster.email.lower()]
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        queue_email(
-            to=poster.email,
-            cc=cc,
-            reply_to=requester.email,
-            subject=_(
-                "%(name)s est intéressé(e) par votre annonce « %(title)s »",
-                name=requester.name or requester.email,
-                title=listing.title,
-            ),
-            template="contact_request",
-            kind="contact",
-            listing=listing,
-            poster=poster,
-            requester=requester,
-            message=message,
-            sent_at=now,
-            listing_url=absolute_url("listings.detail", listing_id=listing.id),
-            mine_url=absolute_url("listings.mine"),
-        )
+    queue_email(
+        to=poster.email,
+        cc=cc,
+        reply_to=requester.email,
+        subject=_l(
+            "%(name)s est intéressé(e) par votre annonce « %(title)s »",
+            name=requester.name or requester.email,
+            title=listing.title,
+        ),
+        template="contact_request",
+        kind="contact",
+        listing=listing,
+        poster=poster,
+        requester=requester,
+        message=message,
+        sent_at=now,
+        listing_url=absolute_url("listings.detail", listing_id=listing.id),
+        mine_url=absolute_url("listings.mine"),
+    )
     return contact
 
 
@@ -125,18 +123,17 @@ def reserve(listing: Listing, requester_id: int) -> bool:
     record("listing.reserve", listing, before=before, after=snapshot(listing, RESERVATION_FIELDS))
     requester = contact.requester
     poster = listing.poster
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        queue_email(
-            to=requester.email,
-            reply_to=poster.email,
-            subject=_("L'annonce « %(title)s » vous est réservée", title=listing.title),
-            template="contact_reserved",
-            kind="reservation",
-            listing=listing,
-            poster=poster,
-            requester=requester,
-            listing_url=absolute_url("listings.detail", listing_id=listing.id),
-        )
+    queue_email(
+        to=requester.email,
+        reply_to=poster.email,
+        subject=_l("L'annonce « %(title)s » vous est réservée", title=listing.title),
+        template="contact_reserved",
+        kind="reservation",
+        listing=listing,
+        poster=poster,
+        requester=requester,
+        listing_url=absolute_url("listings.detail", listing_id=listing.id),
+    )
     return True
 
 

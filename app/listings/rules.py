@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from .. import audit
 from ..extensions import db
@@ -87,11 +86,9 @@ def _notify_moderators(listing: Listing, resubmitted: bool) -> None:
     recipients = moderation_recipients()
     if not recipients:
         return
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject = _("Annonce à modérer : %(title)s", title=listing.title)
     queue_email(
         to=recipients,
-        subject=subject,
+        subject=_l("Annonce à modérer : %(title)s", title=listing.title),
         template="listing_submitted",
         kind="listing_submitted",
         listing=listing,

@@ -51,10 +51,12 @@ def queue_email(
     """Add an email to the session's outbox; it is sent once the caller's transaction commits.
 
     `template` names a pair `templates/mail/<template>.txt` and `.html`, rendered with `context`.
+    Emails are in the installation's language whoever acts: pass the subject as a lazy string
+    (`lazy_gettext`), translated here with the templates.
     """
     prefix = current_app.config.get("MAIL_SUBJECT_PREFIX") or ""
-    full_subject = _one_line(f"{prefix} {subject}" if prefix else subject, 250)
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):  # emails are in French
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        full_subject = _one_line(f"{prefix} {subject}" if prefix else str(subject), 250)
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
     domain = current_app.config["BASE_URL"].split("//", 1)[-1].split("/", 1)[0] or "localhost"

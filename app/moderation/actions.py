@@ -38,10 +38,9 @@ def listing_edit_url(listing: Listing) -> str:
     return listing_url(listing, "listings.edit")
 
 
-def _email(to, subject_factory, template: str, **context) -> None:
-    """Queue an email rendered in the installation's language, whatever the moderator's."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        queue_email(to=to, subject=subject_factory(), template=template, kind=template, **context)
+def _email(to, subject, template: str, **context) -> None:
+    """Queue an email of this kind (its subject a lazy string, see queue_email)."""
+    queue_email(to=to, subject=subject, template=template, kind=template, **context)
 
 
 def lock_listing(listing_id: int) -> Listing | None:
@@ -91,7 +90,7 @@ def approve(listing: Listing, moderator: User) -> None:
     )
     _email(
         listing.poster.email,
-        lambda: _("Votre annonce est en ligne : %(title)s", title=listing.title),
+        _l("Votre annonce est en ligne : %(title)s", title=listing.title),
         "listing_approved",
         listing=listing,
         url=listing_url(listing),
@@ -145,7 +144,7 @@ def reject(listing: Listing, moderator: User, reason: str, detail: str = "") -> 
     )
     _email(
         listing.poster.email,
-        lambda: _("Votre annonce n'a pas été publiée : %(title)s", title=listing.title),
+        _l("Votre annonce n'a pas été publiée : %(title)s", title=listing.title),
         "listing_rejected",
         listing=listing,
         reason=text,
@@ -213,7 +212,7 @@ def unpublish(listing: Listing, moderator: User) -> None:
     )
     _email(
         listing.poster.email,
-        lambda: _("Votre annonce est retirée de la publication : %(title)s", title=listing.title),
+        _l("Votre annonce est retirée de la publication : %(title)s", title=listing.title),
         "listing_unpublished",
         listing=listing,
         url=listing_url(listing),
@@ -332,7 +331,7 @@ def transfer_listings(leaving: User, colleague: User, moderator: User) -> list[L
         )
     _email(
         colleague.email,
-        lambda: _("Vous reprenez les annonces de %(name)s", name=str(leaving)),
+        _l("Vous reprenez les annonces de %(name)s", name=str(leaving)),
         "listings_transferred",
         leaving=leaving,
         colleague=colleague,

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from ..audit import record
@@ -79,21 +78,20 @@ def notify_moderators(now: datetime | None = None) -> DigestOutcome:
         db.session.rollback()
         return DigestOutcome("no_recipient", len(listings))
     hours = current_app.config["MODERATION_DIGEST_DELAY_HOURS"]
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        queue_email(
-            to=recipients,
-            subject=_(
-                "%(n)d annonce(s) en attente de modération depuis plus de %(hours)d h",
-                n=len(listings),
-                hours=hours,
-            ),
-            template="moderation_digest",
-            kind="moderation_digest",
-            listings=listings,
+    queue_email(
+        to=recipients,
+        subject=_l(
+            "%(n)d annonce(s) en attente de modération depuis plus de %(hours)d h",
+            n=len(listings),
             hours=hours,
-            queue_url=absolute_url("moderation.queue"),
-            now=now,
-        )
+        ),
+        template="moderation_digest",
+        kind="moderation_digest",
+        listings=listings,
+        hours=hours,
+        queue_url=absolute_url("moderation.queue"),
+        now=now,
+    )
     event = record(
         DIGEST_ACTION,
         object_type="digest",
