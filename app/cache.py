@@ -148,7 +148,6 @@ def data_version() -> int:
 def _mark_written(session, flush_context) -> None:
     """This transaction's own writes (and the counter its triggers bumped) are not shared."""
     session.info[WROTE] = True
-    session.info.pop(VERSION, None)
 
 
 @event.listens_for(db.session, "after_commit")

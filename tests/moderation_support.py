@@ -8,28 +8,29 @@ from app.extensions import db
 from app.models import AuditEvent, Listing, OutboxEmail, User
 
 
-def emails(app, kind: str | None = None) -> list[OutboxEmail]:
-    """The queued emails, oldest first, detached from the session."""
+def _detached(app, statement) -> list:
+    """The rows of `statement`, detached from the session so they outlive the app context."""
     with app.app_context():
-        statement = sa.select(OutboxEmail).order_by(OutboxEmail.id)
-        if kind:
-            statement = statement.where(OutboxEmail.kind == kind)
         rows = db.session.execute(statement).scalars().all()
         for row in rows:
             db.session.expunge(row)
         return list(rows)
+
+
+def emails(app, kind: str | None = None) -> list[OutboxEmail]:
+    """The queued emails, oldest first, detached from the session."""
+    statement = sa.select(OutboxEmail).order_by(OutboxEmail.id)
+    if kind:
+        statement = statement.where(OutboxEmail.kind == kind)
+    return _detached(app, statement)
 
 
 def events(app, action: str | None = None) -> list[AuditEvent]:
     """The journal entries, oldest first, detached from the session."""
-    with app.app_context():
-        statement = sa.select(AuditEvent).order_by(AuditEvent.id)
-        if action:
-            statement = statement.where(AuditEvent.action == action)
-        rows = db.session.execute(statement).scalars().all()
-        for row in rows:
-            db.session.expunge(row)
-        return list(rows)
+    statement = sa.select(AuditEvent).order_by(AuditEvent.id)
+    if action:
+        statement = statement.where(AuditEvent.action == action)
+    return _detached(app, statement)
 
 
 def reload_listing(app, listing_id: int) -> Listing:

@@ -368,7 +368,6 @@ def mine():
         .all()
     )
     panels = contact_panels(listings, current_user)
-    contact_counts = {i: len(panel.contacts) for i, panel in panels.items() if panel.contacts}
     groups = [
         (status, label, [item for item in listings if item.status == status])
         for status, label in STATUS_GROUPS
@@ -376,7 +375,6 @@ def mine():
     return render_template(
         "listings/mine.html",
         groups=groups,
-        contact_counts=contact_counts,
         panels=panels,
         total=len(listings),
     )

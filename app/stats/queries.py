@@ -303,12 +303,13 @@ class TrendPoint:
     listings_posted: int
 
 
-def exchanges_by_month(months: list[Period]) -> dict[str, ExchangeFigures]:
-    """Per month, the exchanges' figures (one grouped query)."""
-    if not months:
+def exchanges_by_period(periods: list[Period]) -> dict[str, ExchangeFigures]:
+    """Per period (consecutive ones: months, half-years), the exchanges' figures in one
+    grouped query; a period without exchanges has zeros."""
+    if not periods:
         return {}
-    whole = Period("custom", months[0].start, months[-1].end)
-    bucket = period_bucket(Transfer.at, months).label("bucket")
+    whole = Period("custom", periods[0].start, periods[-1].end)
+    bucket = period_bucket(Transfer.at, periods).label("bucket")
     found = {
         row.bucket: ExchangeFigures.from_row(row)
         for row in db.session.execute(
@@ -317,23 +318,7 @@ def exchanges_by_month(months: list[Period]) -> dict[str, ExchangeFigures]:
             .group_by(bucket)
         ).all()
     }
-    return {m.key: found.get(m.key, ExchangeFigures()) for m in months}
-
-
-def half_year_totals(half_years: list[Period]) -> dict[str, ExchangeFigures]:
-    """The exchanges' figures of each half-year, in one grouped query."""
-    if not half_years:
-        return {}
-    whole = Period("custom", half_years[0].start, half_years[-1].end)
-    bucket = period_bucket(Transfer.at, half_years).label("bucket")
-    return {
-        row.bucket: ExchangeFigures.from_row(row)
-        for row in db.session.execute(
-            sa.select(bucket, *_exchange_columns())
-            .where(in_period(Transfer.at, whole))
-            .group_by(bucket)
-        ).all()
-    }
+    return {p.key: found.get(p.key, ExchangeFigures()) for p in periods}
 
 
 def first_activity_year() -> int | None:

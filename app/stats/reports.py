@@ -23,9 +23,9 @@ from .queries import (
     ReceivingOrg,
     ReceivingService,
     exchange_totals,
+    exchanges_by_period,
     exchanges_joined,
     first_activity_year,
-    half_year_totals,
     in_period,
     org_name,
 )
@@ -114,7 +114,7 @@ def half_years() -> list[HalfYear]:
         for h in (1, 2)
         if periods.half_year(y, h).start <= today
     ]
-    totals = half_year_totals(halves)
+    totals = exchanges_by_period(halves)
     reports = {
         r.period: r
         for r in db.session.execute(
@@ -124,7 +124,7 @@ def half_years() -> list[HalfYear]:
         .all()
     }
     return [
-        HalfYear(period=p, figures=totals.get(p.key, ExchangeFigures()), report=reports.get(p.key))
+        HalfYear(period=p, figures=totals[p.key], report=reports.get(p.key))
         for p in reversed(halves)
     ]
 

@@ -92,7 +92,7 @@ def dashboard_figures(period: Period) -> dict:
     months = trend_months(period)
     # The trend's months tile the period (a single month's trend shows the eleven before it
     # too): its totals and outcomes are those months' figures added up, without another scan.
-    exchanges = queries.exchanges_by_month(months)
+    exchanges = queries.exchanges_by_period(months)
     outcomes = queries.outcomes_by_month(months)
     inside = [m.key for m in months if period.start <= m.start and m.end <= period.end]
     split = queries.outcome_split([outcomes[key] for key in inside])
